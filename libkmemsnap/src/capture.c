@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The capture pipeline: sections -> Snapshot -> packed message -> blob.
+ * Everything here runs on memory the recorder set aside in advance.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+#include "recorder.h"
+
+/* Order matters only for reading: the header is filled first and last. */
+const struct ks_section ks_sections[] = {
+	{ "meminfo", ks_section_meminfo },
+	{ "slab", ks_section_slab },
+	{ "vmalloc", ks_section_vmalloc },
+	{ "processes", ks_section_processes },
+};
+const size_t ks_section_count = sizeof(ks_sections) / sizeof(ks_sections[0]);
+
+uint64_t ks_now_ns(int clock_id)
+{
+	struct timespec ts;
+
+	if (clock_gettime(clock_id, &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void ks_status_unavailable(KsStatus *st, const char *path, int err)
+{
+	st->has_state = true;
+	st->state = KMEMSNAP__V1__SECTION_STATUS__STATE__STATE_UNAVAILABLE;
+	st->has_error_number = true;
+	st->error_number = err < 0 ? -err : err;
+	st->path = (char *)path;
+}
+
+void ks_status_truncated(KsStatus *st)
+{
+	if (st->has_state &&
+	    st->state == KMEMSNAP__V1__SECTION_STATUS__STATE__STATE_UNAVAILABLE)
+		return;
+	st->has_state = true;
+	st->state = KMEMSNAP__V1__SECTION_STATUS__STATE__STATE_TRUNCATED;
+}
+
+static bool run_section(struct ks_ctx *ctx, const struct ks_section *s,
+			KsSnapshot *snap)
+{
+	KsStatus *st = ks_arena_alloc(ctx->arena, sizeof(*st));
+	uint64_t start = ks_now_ns(CLOCK_MONOTONIC);
+
+	if (!st)
+		return false;
+	kmemsnap__v1__section_status__init(st);
+	ctx->arena->exhausted = false;
+	s->capture(ctx, snap, st);
+	if (ctx->arena->exhausted)
+		ks_status_truncated(st);
+	if (!st->has_state) {
+		st->has_state = true;
+		st->state = KMEMSNAP__V1__SECTION_STATUS__STATE__STATE_OK;
+	}
+	st->has_duration_ns = true;
+	st->duration_ns = ks_now_ns(CLOCK_MONOTONIC) - start;
+	return st->state != KMEMSNAP__V1__SECTION_STATUS__STATE__STATE_TRUNCATED;
+}
+
+static Kmemsnap__V1__Trigger trigger_of(const struct kmemsnap_capture_opts *o)
+{
+	if (!o || o->trigger == 0)
+		return KMEMSNAP__V1__TRIGGER__TRIGGER_MANUAL;
+	return (Kmemsnap__V1__Trigger)o->trigger;
+}
+
+static const char *detail_of(const struct kmemsnap_capture_opts *o)
+{
+	size_t end = offsetof(struct kmemsnap_capture_opts, trigger_detail) +
+		     sizeof(o->trigger_detail);
+
+	return o && o->sz >= end ? o->trigger_detail : NULL;
+}
+
+long ks_capture(struct kmemsnap_recorder *rec,
+		const struct kmemsnap_capture_opts *opts)
+{
+	uint64_t start = ks_now_ns(CLOCK_MONOTONIC);
+	struct ks_ctx ctx = {
+		.root_fd = rec->root_fd,
+		.arena = &rec->arena,
+		.io_buf = rec->io_buf,
+		.io_cap = rec->io_cap,
+		.page_size = rec->page_size,
+		.cfg = &rec->cfg,
+	};
+	const char *detail = detail_of(opts);
+	Kmemsnap__V1__Header *hdr;
+	KsSnapshot *snap;
+	uint32_t flags = rec->root_label ? KMEMSNAP_BLOB_F_FOREIGN_ROOT : 0;
+	size_t msg_len;
+	size_t i;
+
+	ks_arena_reset(&rec->arena);
+	snap = ks_arena_alloc(&rec->arena, sizeof(*snap));
+	hdr = ks_arena_alloc(&rec->arena, sizeof(*hdr));
+	if (!snap || !hdr)
+		return -ENOMEM;
+	kmemsnap__v1__snapshot__init(snap);
+	kmemsnap__v1__header__init(hdr);
+	snap->header = hdr;
+	ks_fill_header(&ctx, hdr, rec->root_label);
+	hdr->has_trigger = true;
+	hdr->trigger = trigger_of(opts);
+	if (detail)
+		hdr->trigger_detail = ks_arena_strndup(&rec->arena, detail,
+						       strnlen(detail, 255));
+
+	for (i = 0; i < ks_section_count; i++)
+		if (!run_section(&ctx, &ks_sections[i], snap))
+			flags |= KMEMSNAP_BLOB_F_TRUNCATED;
+
+	hdr->has_capture_duration_ns = true;
+	hdr->capture_duration_ns = ks_now_ns(CLOCK_MONOTONIC) - start;
+
+	msg_len = kmemsnap__v1__snapshot__get_packed_size(snap);
+	if (msg_len > rec->pack_cap)
+		return -EMSGSIZE;
+	kmemsnap__v1__snapshot__pack(snap, rec->pack_buf);
+	return ks_blob_write(rec->out_buf, rec->out_cap, rec->pack_buf, msg_len,
+			     flags);
+}

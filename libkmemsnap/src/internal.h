@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal interfaces of libkmemsnap, shared by the pipeline stages, the
+ * sections, the CLI and the unit tests. Nothing here is part of the ABI.
+ *
+ * Everything reachable from ks_capture() is async-signal-safe and allocates
+ * only from the recorder's arena.
+ */
+#ifndef KMEMSNAP_INTERNAL_H
+#define KMEMSNAP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kmemsnap.pb-c.h"
+#include <kmemsnap/kmemsnap.h>
+
+#define KS_HIDDEN __attribute__((visibility("hidden")))
+
+typedef Kmemsnap__V1__Snapshot KsSnapshot;
+typedef Kmemsnap__V1__SectionStatus KsStatus;
+
+/* ---- arena.c: bump allocator over memory owned by the recorder ---------- */
+
+struct ks_arena {
+	uint8_t *base;
+	size_t cap;
+	size_t used;
+	bool exhausted; /* an allocation failed since the last reset */
+};
+
+void ks_arena_init(struct ks_arena *a, void *mem, size_t cap);
+void ks_arena_reset(struct ks_arena *a);
+/* Zeroed, 8-byte aligned memory, or NULL (and a->exhausted) when full. */
+void *ks_arena_alloc(struct ks_arena *a, size_t size);
+/* Copies s[0..len) and a NUL; NULL when full. */
+char *ks_arena_strndup(struct ks_arena *a, const char *s, size_t len);
+/* A protobuf-c allocator drawing from the arena; free is a no-op. */
+void ks_arena_protobuf_allocator(struct ks_arena *a, ProtobufCAllocator *out);
+
+/* ---- lines.c: fixed-buffer line reader ---------------------------------- */
+
+/* Reads a file line by line through a caller-owned buffer, so memory does not
+ * grow with the file. A line longer than the buffer is returned cut to the
+ * buffer's size with `overlong` set, and its rest is skipped. */
+struct ks_lines {
+	int fd;
+	char *buf;
+	size_t cap;
+	size_t start; /* next unread byte */
+	size_t end;   /* end of valid data */
+	bool eof;
+	bool overlong;   /* the last line returned was cut */
+	bool skip_pending; /* the rest of a cut line is still unread */
+	int err;         /* positive errno of a failed read, 0 if none */
+	uint64_t bytes;  /* bytes read so far */
+};
+
+/* Opens path below dirfd (O_RDONLY|O_CLOEXEC|O_NOFOLLOW is not used: /proc
+ * has symlinks such as self). Returns 0 or -errno. */
+int ks_lines_open(struct ks_lines *lr, int dirfd, const char *path, char *buf,
+		  size_t cap);
+/* Wraps an already open fd; the reader closes it in ks_lines_close(). */
+void ks_lines_from_fd(struct ks_lines *lr, int fd, char *buf, size_t cap);
+/* Next line without its '\n', NUL-terminated in the buffer (valid until the
+ * next call). Returns 1 with a line, 0 at end of file, -errno on a read error. */
+int ks_lines_next(struct ks_lines *lr, char **line, size_t *len);
+void ks_lines_close(struct ks_lines *lr);
+
+/* Reads a whole small file into buf (NUL-terminated, at most cap-1 bytes).
+ * Returns the length or -errno. */
+long ks_read_small(int dirfd, const char *path, char *buf, size_t cap);
+
+/* ---- parse.c: locale-free, allocation-free text helpers ----------------- */
+
+const char *ks_skip_space(const char *p);
+/* Parses a decimal unsigned number at *p, advancing *p past it. Leading
+ * blanks are skipped. Returns false when there are no digits or on overflow. */
+bool ks_parse_u64(const char **p, uint64_t *out);
+/* As above with an optional leading '-'. */
+bool ks_parse_i64(const char **p, int64_t *out);
+/* Parses hex digits, with an optional 0x prefix. */
+bool ks_parse_hex(const char **p, uint64_t *out);
+/* The next blank-separated token: *tok and *len, advancing *p.
+ * Returns false at the end of the string. */
+bool ks_next_token(const char **p, const char **tok, size_t *len);
+bool ks_token_is(const char *tok, size_t len, const char *word);
+bool ks_starts_with(const char *s, const char *prefix);
+
+/* A "Key:   value [unit]" line as in /proc/meminfo and /proc/<pid>/status.
+ * Key is everything before the first ':'; unit is the word after the value
+ * (empty when none). Returns false when the line has no ':' or no number. */
+struct ks_kv {
+	const char *key;
+	size_t key_len;
+	uint64_t value;
+	const char *unit;
+	size_t unit_len;
+};
+bool ks_parse_kv(const char *line, struct ks_kv *kv);
+
+/* Decimal formatting for async-signal-safe code; returns the length. */
+size_t ks_format_u64(char *buf, uint64_t v);
+
+/* FNV-1a over bytes, for the aggregation tables. */
+uint64_t ks_hash_bytes(const void *data, size_t len, uint64_t seed);
+
+/* ---- sections ----------------------------------------------------------- */
+
+struct ks_config {
+	uint32_t slab_top_n;       /* 0 = keep all (bounded by max_slab_caches) */
+	uint32_t process_top_n;
+	uint32_t max_vmalloc_callers;
+	uint32_t max_slab_caches;
+};
+
+/* What a section sees of the capture in progress. */
+struct ks_ctx {
+	int root_fd;
+	struct ks_arena *arena;
+	char *io_buf; /* line-reader buffer, free between sections */
+	size_t io_cap;
+	uint32_t page_size;
+	const struct ks_config *cfg;
+};
+
+/* Marks a section that could not read its source. */
+void ks_status_unavailable(KsStatus *st, const char *path, int err);
+/* Marks a section that hit a bound; keeps the first reason. */
+void ks_status_truncated(KsStatus *st);
+/* Timestamp for section timing and the header. */
+uint64_t ks_now_ns(int clock_id);
+
+/* A section fills its message into snap (allocating from ctx->arena) and
+ * records its outcome in st, which it attaches to that message. */
+typedef void (*ks_section_fn)(struct ks_ctx *ctx, KsSnapshot *snap,
+			      KsStatus *st);
+
+struct ks_section {
+	const char *name;
+	ks_section_fn capture;
+};
+
+/* The ordered section table (capture.c). */
+extern const struct ks_section ks_sections[];
+extern const size_t ks_section_count;
+
+void ks_section_meminfo(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
+void ks_section_slab(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
+void ks_section_vmalloc(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
+void ks_section_processes(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
+
+/* Parsers behind the sections, exposed for the unit tests and fuzzers: each
+ * reads lines from lr and fills its message. */
+void ks_parse_meminfo(struct ks_lines *lr, struct ks_arena *a,
+		      Kmemsnap__V1__Meminfo *out, KsStatus *st);
+void ks_parse_slabinfo(struct ks_lines *lr, struct ks_ctx *ctx,
+		       Kmemsnap__V1__Slab *out, KsStatus *st);
+void ks_parse_vmallocinfo(struct ks_lines *lr, struct ks_ctx *ctx,
+			  Kmemsnap__V1__Vmalloc *out, KsStatus *st);
+/* Fills a Process from the text of /proc/<pid>/status (NUL-terminated).
+ * Returns false for a kernel thread (no VmRSS line). */
+bool ks_parse_pid_status(const char *text, struct ks_arena *a,
+			 Kmemsnap__V1__Process *out);
+
+/* header.c */
+void ks_fill_header(struct ks_ctx *ctx, Kmemsnap__V1__Header *hdr,
+		    const char *root_label);
+
+/* ---- blob.c: the file format (docs/FORMAT.md) --------------------------- */
+
+#define KS_BLOB_MAGIC "KMEMSNAP"
+#define KS_BLOB_FORMAT_MAJOR 1
+#define KS_BLOB_FORMAT_MINOR 0
+#define KS_BLOB_HEADER_BYTES 24
+#define KS_LZ4_SKIPPABLE_MAGIC 0x184D2A5Eu
+#define KS_LZ4_FRAME_MAGIC 0x184D2204u
+
+/* Bytes before the data frame: empty LZ4 frame + skippable header frame. */
+size_t ks_blob_prefix_bytes(void);
+/* Worst-case blob size for a message of msg_len bytes. */
+size_t ks_blob_bound(size_t msg_len);
+/* Frames msg into out. Returns the blob length or -errno. No allocation. */
+long ks_blob_write(void *out, size_t cap, const void *msg, size_t msg_len,
+		   uint32_t flags);
+
+/* ---- sink.c ------------------------------------------------------------- */
+
+int ks_write_all(int fd, const void *buf, size_t len);
+/* Atomic replace of dirfd/name: temp file, fsync, renameat, fsync dirfd. */
+int ks_write_file_atomic(int dirfd, const char *name, const void *buf,
+			 size_t len);
+
+#endif /* KMEMSNAP_INTERNAL_H */
