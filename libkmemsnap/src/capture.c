@@ -17,6 +17,9 @@ const struct ks_section ks_sections[] = {
 	{ "slab", ks_section_slab },
 	{ "vmalloc", ks_section_vmalloc },
 	{ "processes", ks_section_processes },
+	{ "shmem", ks_section_shmem },
+	{ "pressure", ks_section_pressure },
+	{ "cgroup", ks_section_cgroup },
 };
 const size_t ks_section_count = sizeof(ks_sections) / sizeof(ks_sections[0]);
 

@@ -113,6 +113,9 @@ struct ks_config {
 	uint32_t process_top_n;
 	uint32_t max_vmalloc_callers;
 	uint32_t max_slab_caches;
+	uint32_t max_kmemleak_groups;
+	bool kmemleak_scan;  /* write "scan" first (never on the crash path) */
+	const char *cgroup;  /* memory cgroup to record, or NULL */
 };
 
 /* What a section sees of the capture in progress. */
@@ -150,6 +153,10 @@ void ks_section_meminfo(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
 void ks_section_slab(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
 void ks_section_vmalloc(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
 void ks_section_processes(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
+void ks_section_kmemleak(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
+void ks_section_shmem(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
+void ks_section_pressure(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
+void ks_section_cgroup(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
 
 /* Parsers behind the sections, exposed for the unit tests and fuzzers: each
  * reads lines from lr and fills its message. */
@@ -163,6 +170,21 @@ void ks_parse_vmallocinfo(struct ks_lines *lr, struct ks_ctx *ctx,
  * Returns false for a kernel thread (no VmRSS line). */
 bool ks_parse_pid_status(const char *text, struct ks_arena *a,
 			 Kmemsnap__V1__Process *out);
+
+void ks_parse_kmemleak(struct ks_lines *lr, struct ks_ctx *ctx,
+		       Kmemsnap__V1__Kmemleak *out, KsStatus *st);
+/* One "some|full avg10=.. avg60=.. avg300=.. total=.." line of a PSI file.
+ * Returns false when the line is not of that form. */
+bool ks_parse_pressure_line(const char *line, struct ks_arena *a,
+			    Kmemsnap__V1__Pressure *out);
+/* Reads a PSI file (proc/pressure/memory, <cgroup>/memory.pressure) below
+ * dirfd into out; returns 0 or -errno (EOPNOTSUPP when PSI is off). */
+int ks_read_pressure(int dirfd, const char *path, struct ks_ctx *ctx,
+		     Kmemsnap__V1__Pressure *out);
+
+/* oom_report.c: the report the capture embeds, or NULL. */
+const Kmemsnap__V1__OomReport *
+ks_oom_parser_report(const struct kmemsnap_oom_parser *p);
 
 /* header.c */
 void ks_fill_header(struct ks_ctx *ctx, Kmemsnap__V1__Header *hdr,

@@ -15,6 +15,7 @@
 #define DEFAULT_PROCESS_TOP_N 32
 #define DEFAULT_VMALLOC_CALLERS 8192
 #define DEFAULT_SLAB_CACHES 4096
+#define DEFAULT_KMEMLEAK_GROUPS 256
 #define DEFAULT_ARENA_BYTES (4u << 20)
 #define DEFAULT_MESSAGE_BYTES (1u << 20)
 /* The line reader's buffer: longer lines are cut (and counted). */
@@ -39,6 +40,9 @@ static int apply_opts(struct kmemsnap_recorder *rec,
 	rec->cfg.process_top_n = KS_OPT(o, process_top_n, DEFAULT_PROCESS_TOP_N);
 	rec->cfg.max_vmalloc_callers =
 		KS_OPT(o, max_vmalloc_callers, DEFAULT_VMALLOC_CALLERS);
+	rec->cfg.max_kmemleak_groups =
+		KS_OPT(o, max_kmemleak_groups, DEFAULT_KMEMLEAK_GROUPS);
+	rec->cfg.kmemleak_scan = KS_OPT(o, kmemleak_scan, 0) != 0;
 	*arena_bytes = KS_OPT(o, arena_bytes, DEFAULT_ARENA_BYTES);
 	*message_bytes = KS_OPT(o, max_message_bytes, DEFAULT_MESSAGE_BYTES);
 	if (rec->cfg.process_top_n == KMEMSNAP_KEEP_ALL ||
@@ -57,6 +61,12 @@ static int open_root(struct kmemsnap_recorder *rec,
 	rec->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rec->root_fd < 0)
 		return -errno;
+	if (KS_OPT(o, cgroup, NULL)) {
+		rec->cgroup = strdup(o->cgroup);
+		if (!rec->cgroup)
+			return -ENOMEM;
+		rec->cfg.cgroup = rec->cgroup;
+	}
 	if (strcmp(root, "/") != 0) {
 		rec->root_label = strdup(root);
 		if (!rec->root_label)
@@ -134,6 +144,7 @@ KMEMSNAP_API void kmemsnap_recorder_free(struct kmemsnap_recorder *rec)
 	if (rec->root_fd >= 0)
 		close(rec->root_fd);
 	free(rec->root_label);
+	free(rec->cgroup);
 	free(rec);
 }
 

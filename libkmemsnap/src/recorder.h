@@ -8,6 +8,7 @@
 struct kmemsnap_recorder {
 	int root_fd;
 	char *root_label; /* the root path when it is not "/", else NULL */
+	char *cgroup;     /* owned copy behind cfg.cgroup */
 	struct ks_config cfg;
 	uint32_t page_size;
 	int busy;         /* a capture is running: captures do not nest */

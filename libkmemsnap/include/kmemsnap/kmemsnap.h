@@ -67,6 +67,16 @@ struct kmemsnap_recorder_opts {
 	size_t arena_bytes;
 	/* Largest serialized snapshot (default 1 MiB). */
 	size_t max_message_bytes;
+	/* A memory cgroup to record, as a path below the cgroup mount point
+	 * ("/system.slice/foo.service"; v2 if mounted, else the v1 memory
+	 * hierarchy). NULL: none. The string is copied. */
+	const char *cgroup;
+	/* Write "scan" to /sys/kernel/debug/kmemleak and wait for it before
+	 * reading the report. Takes seconds; never do this from a crash
+	 * handler. 0 (default): read the last scan's report. */
+	int kmemleak_scan;
+	/* kmemleak backtrace groups kept (default 256); the rest are summed. */
+	uint32_t max_kmemleak_groups;
 };
 
 #define KMEMSNAP_KEEP_ALL UINT32_MAX
@@ -77,6 +87,9 @@ struct kmemsnap_capture_opts {
 	/* Free text stored with the trigger ("psi some 150ms/1s"); at most 255
 	 * bytes are kept. May be NULL. */
 	const char *trigger_detail;
+	/* Embed the last complete kernel OOM report this parser has seen
+	 * (see kmemsnap_oom_parser_feed()). May be NULL. */
+	const struct kmemsnap_oom_parser *oom_report;
 };
 
 struct kmemsnap_recorder;
@@ -153,6 +166,34 @@ struct kmemsnap_blob_info {
 KMEMSNAP_API int kmemsnap_blob_extract(const void *blob, size_t len, void *buf,
 				       size_t cap,
 				       struct kmemsnap_blob_info *info);
+
+/* A parser of the kernel's OOM-killer report (mm/oom_kill.c), fed one
+ * kernel log line at a time: /dev/kmsg records, dmesg or syslog text. It
+ * keeps the most recent complete report, which a capture can embed through
+ * kmemsnap_capture_opts.oom_report. */
+struct kmemsnap_oom_parser;
+
+/* Creates a parser; all its memory is allocated here.
+ * Ownership: *out belongs to the caller (kmemsnap_oom_parser_free()).
+ * Returns 0 or -ENOMEM. Async-signal-safe: no. */
+KMEMSNAP_API int kmemsnap_oom_parser_new(struct kmemsnap_oom_parser **out);
+
+/* Releases a parser. Accepts NULL. Async-signal-safe: no. */
+KMEMSNAP_API void kmemsnap_oom_parser_free(struct kmemsnap_oom_parser *p);
+
+/* Feeds one log line (without its newline; a /dev/kmsg "pri,seq,ts,-;"
+ * prefix, a "[  123.456789]" timestamp or a syslog prefix is accepted).
+ * Returns 1 when a complete report is now available (the kill line or the
+ * end of the report was seen), 0 otherwise, -EINVAL for bad arguments.
+ * Allocates nothing. Async-signal-safe: yes. */
+KMEMSNAP_API int kmemsnap_oom_parser_feed(struct kmemsnap_oom_parser *p,
+					  const char *line, size_t len);
+
+/* Whether the parser holds a complete report, and its victim's pid (0 if
+ * the report named none). Returns 1 if it holds one, else 0.
+ * Async-signal-safe: yes. */
+KMEMSNAP_API int kmemsnap_oom_parser_last(const struct kmemsnap_oom_parser *p,
+					  int *victim_pid);
 
 /* Human-readable text for an error this library returned (a negative errno
  * or one of its own). The string is static. Async-signal-safe: yes. */
