@@ -518,6 +518,95 @@ static void scan_proc(struct proc_scan *sc, int proc_fd, char *buf)
 		ks_status_unavailable(sc->st, "proc", errno);
 }
 
+/* Distinct cgroup paths kept per snapshot; later ones are left unset. */
+#define MAX_CGROUP_PATHS 256
+
+/* The path of /proc/<pid>/cgroup that memory is charged to: the v1 line
+ * whose controllers include "memory", else the v2 "0::" line
+ * (kernel/cgroup/cgroup.c: proc_cgroup_show). */
+static bool memory_cgroup_line(char *text, const char **path, size_t *len)
+{
+	char *line = text;
+	bool found = false;
+
+	while (line && *line) {
+		char *nl = strchr(line, '\n');
+		char *ctrl = strchr(line, ':');
+		char *rest = ctrl ? strchr(ctrl + 1, ':') : NULL;
+
+		if (nl)
+			*nl = '\0';
+		if (rest) {
+			bool v2 = rest == ctrl + 1 && ks_starts_with(line, "0:");
+			bool memory = false;
+			const char *c = ctrl + 1;
+
+			while (c < rest && !memory) {
+				memory = ks_starts_with(c, "memory") &&
+					 (c[6] == ',' || c + 6 == rest);
+				c = strchr(c, ',');
+				c = c && c < rest ? c + 1 : rest;
+			}
+			if (memory || (v2 && !found)) {
+				*path = rest + 1;
+				*len = strlen(rest + 1);
+				found = true;
+				if (memory)
+					return true;
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return found;
+}
+
+/* Index of path in the string table, adding it when new; -1 when full. */
+static int intern_path(struct ks_ctx *ctx, KsProcesses *out, const char *path,
+		       size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < out->n_cgroup_paths; i++)
+		if (strlen(out->cgroup_paths[i]) == len &&
+		    memcmp(out->cgroup_paths[i], path, len) == 0)
+			return (int)i;
+	if (out->n_cgroup_paths == MAX_CGROUP_PATHS)
+		return -1;
+	out->cgroup_paths[i] = ks_arena_strndup(ctx->arena, path, len);
+	if (!out->cgroup_paths[i])
+		return -1;
+	out->n_cgroup_paths++;
+	return (int)i;
+}
+
+/* Each kept process's cgroup, as an index into one table of paths: a
+ * host's processes share a handful of cgroups with long paths. */
+static void attach_cgroups(struct ks_ctx *ctx, int proc_fd, KsProcesses *out)
+{
+	char path[32];
+	size_t i;
+
+	out->cgroup_paths = ks_arena_alloc(ctx->arena,
+					   MAX_CGROUP_PATHS * sizeof(char *));
+	for (i = 0; out->cgroup_paths && i < out->n_top; i++) {
+		KsProcess *p = out->top[i];
+		size_t n = ks_format_u64(path, (uint64_t)p->pid);
+		const char *cg;
+		size_t len;
+		int idx;
+
+		memcpy(path + n, "/cgroup", sizeof("/cgroup"));
+		if (ks_read_small(proc_fd, path, ctx->io_buf, ctx->io_cap) <= 0 ||
+		    !memory_cgroup_line(ctx->io_buf, &cg, &len))
+			continue;
+		idx = intern_path(ctx, out, cg, len);
+		if (idx >= 0) {
+			p->has_cgroup = true;
+			p->cgroup = (uint32_t)idx;
+		}
+	}
+}
+
 void ks_section_processes(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st)
 {
 	KsProcesses *out = ks_arena_alloc(ctx->arena, sizeof(*out));
@@ -553,8 +642,9 @@ void ks_section_processes(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st)
 		out->has_kernel_threads = true;
 		scan_proc(&sc, proc_fd, dirents);
 	}
-	close(proc_fd);
 	emit_top(&sc);
+	attach_cgroups(ctx, proc_fd, out);
+	close(proc_fd);
 	st->has_lines_skipped = st->lines_skipped > 0;
 	st->has_source_bytes = true;
 	st->source_bytes = sc.bytes;

@@ -87,23 +87,32 @@ static void test_missing_cgroup(void)
 	CHECK(s && s->n_cgroups == 0);
 }
 
-/* The memory cgroup this process is in, from /proc/self/cgroup. */
+/* The memory cgroup this process is in, from /proc/self/cgroup: the v1
+ * "memory" line (version 1), else the v2 "0::" line (version 2). Returns
+ * false when neither exists. */
 static bool own_memory_cgroup(char *out, size_t cap, int *version)
 {
 	char line[1024];
 	FILE *f = fopen("/proc/self/cgroup", "r");
 	bool found = false;
 
-	while (f && !found && fgets(line, sizeof(line), f)) {
-		char *path = strrchr(line, ':');
+	while (f && fgets(line, sizeof(line), f)) {
+		char *path = strchr(strchr(line, ':') ? strchr(line, ':') + 1 : line, ':');
 
 		line[strcspn(line, "\n")] = '\0';
-		if (strstr(line, ":memory:")) {
+		if (!path)
+			continue;
+		if (strstr(line, ":memory") && strstr(line, ":memory") < path + 1) {
+			snprintf(out, cap, "%s", path + 1);
 			*version = 1;
 			found = true;
+			break;
 		}
-		if (path)
+		if (strncmp(line, "0::", 3) == 0) {
 			snprintf(out, cap, "%s", path + 1);
+			*version = 2;
+			found = true;
+		}
 	}
 	if (f)
 		fclose(f);
@@ -119,14 +128,16 @@ static void test_live_cgroup(void)
 	KsSnapshot *s;
 	FILE *f;
 
-	if (own_memory_cgroup(own, sizeof(own), &version) == false) {
+	if (!own_memory_cgroup(own, sizeof(own), &version)) {
+		printf("skip test_live_cgroup: this process is in no cgroup\n");
+		return;
+	}
+	if (version == 2) {
 		if (access("/sys/fs/cgroup/cgroup.controllers", R_OK) != 0) {
-			printf("skip test_live_cgroup: no memory cgroup hierarchy\n");
+			printf("skip test_live_cgroup: no cgroup2 memory hierarchy at /sys/fs/cgroup\n");
 			return;
 		}
 		base = "/sys/fs/cgroup";
-		if (!own_memory_cgroup(own, sizeof(own), &version))
-			snprintf(own, sizeof(own), "/");
 	}
 	snprintf(rel, sizeof(rel), "%s/kmemsnap-test-%d",
 		 strcmp(own, "/") == 0 ? "" : own, (int)getpid());
@@ -156,8 +167,60 @@ static void test_live_cgroup(void)
 	CHECK(rmdir(dir) == 0);
 }
 
+/* Processes point into one table of cgroup paths. */
+static void test_process_cgroups(void)
+{
+	KsSnapshot *s = tl_capture(tl_fixture("trees/cgroup-v2"), NULL);
+	const Kmemsnap__V1__Processes *p = s ? s->processes : NULL;
+	size_t i;
+
+	CHECK(p && p->n_top == 3);
+	if (!p || p->n_top != 3)
+		return;
+	/* Two distinct paths: 77 and 78 share theirs, 79's v1 memory line
+	 * wins over its "0::" line. */
+	CHECK_EQ_U(p->n_cgroup_paths, 2);
+	for (i = 0; i < p->n_top; i++) {
+		const Kmemsnap__V1__Process *proc = p->top[i];
+
+		CHECK(proc->has_cgroup && proc->cgroup < p->n_cgroup_paths);
+		if (!proc->has_cgroup || proc->cgroup >= p->n_cgroup_paths)
+			continue;
+		CHECK_EQ_S(p->cgroup_paths[proc->cgroup],
+			   proc->pid == 79 ? "/user.slice/x" : "/system.slice/db.service");
+	}
+}
+
+/* This process's own memory cgroup, live. */
+static void test_own_process_cgroup(void)
+{
+	KMEMSNAP_OPTS(kmemsnap_recorder_opts, opts, .process_top_n = 100000);
+	char own[512];
+	int version = 2;
+	KsSnapshot *s;
+	size_t i;
+	bool found = false;
+
+	if (!own_memory_cgroup(own, sizeof(own), &version))
+		snprintf(own, sizeof(own), "/");
+	s = tl_capture("/", &opts);
+	for (i = 0; s && s->processes && i < s->processes->n_top; i++) {
+		const Kmemsnap__V1__Process *proc = s->processes->top[i];
+
+		if (proc->pid != getpid())
+			continue;
+		found = true;
+		CHECK(proc->has_cgroup);
+		if (proc->has_cgroup)
+			CHECK_EQ_S(s->processes->cgroup_paths[proc->cgroup], own);
+	}
+	CHECK(found);
+}
+
 int main(void)
 {
+	RUN(test_process_cgroups);
+	RUN(test_own_process_cgroup);
 	RUN(test_v2_fixture);
 	RUN(test_v1_fixture);
 	RUN(test_missing_cgroup);
