@@ -561,8 +561,8 @@ static bool memory_cgroup_line(char *text, const char **path, size_t *len)
 }
 
 /* Index of path in the string table, adding it when new; -1 when full. */
-static int intern_path(struct ks_ctx *ctx, KsProcesses *out, const char *path,
-		       size_t len)
+static int intern_path(struct ks_ctx *ctx, KsProcesses *out, size_t cap,
+		       const char *path, size_t len)
 {
 	size_t i;
 
@@ -570,7 +570,7 @@ static int intern_path(struct ks_ctx *ctx, KsProcesses *out, const char *path,
 		if (strlen(out->cgroup_paths[i]) == len &&
 		    memcmp(out->cgroup_paths[i], path, len) == 0)
 			return (int)i;
-	if (out->n_cgroup_paths == MAX_CGROUP_PATHS)
+	if (out->n_cgroup_paths == cap)
 		return -1;
 	out->cgroup_paths[i] = ks_arena_strndup(ctx->arena, path, len);
 	if (!out->cgroup_paths[i])
@@ -583,11 +583,13 @@ static int intern_path(struct ks_ctx *ctx, KsProcesses *out, const char *path,
  * host's processes share a handful of cgroups with long paths. */
 static void attach_cgroups(struct ks_ctx *ctx, int proc_fd, KsProcesses *out)
 {
+	size_t cap = out->n_top < MAX_CGROUP_PATHS ? out->n_top : MAX_CGROUP_PATHS;
 	char path[32];
 	size_t i;
 
-	out->cgroup_paths = ks_arena_alloc(ctx->arena,
-					   MAX_CGROUP_PATHS * sizeof(char *));
+	if (cap == 0)
+		return;
+	out->cgroup_paths = ks_arena_alloc(ctx->arena, cap * sizeof(char *));
 	for (i = 0; out->cgroup_paths && i < out->n_top; i++) {
 		KsProcess *p = out->top[i];
 		size_t n = ks_format_u64(path, (uint64_t)p->pid);
@@ -599,7 +601,7 @@ static void attach_cgroups(struct ks_ctx *ctx, int proc_fd, KsProcesses *out)
 		if (ks_read_small(proc_fd, path, ctx->io_buf, ctx->io_cap) <= 0 ||
 		    !memory_cgroup_line(ctx->io_buf, &cg, &len))
 			continue;
-		idx = intern_path(ctx, out, cg, len);
+		idx = intern_path(ctx, out, cap, cg, len);
 		if (idx >= 0) {
 			p->has_cgroup = true;
 			p->cgroup = (uint32_t)idx;
@@ -645,6 +647,10 @@ void ks_section_processes(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st)
 	emit_top(&sc);
 	attach_cgroups(ctx, proc_fd, out);
 	close(proc_fd);
+	/* The cgroup table is the last allocation: a full arena there means
+	 * some kept processes have no cgroup. */
+	if (ctx->arena->exhausted)
+		ks_status_truncated(st);
 	st->has_lines_skipped = st->lines_skipped > 0;
 	st->has_source_bytes = true;
 	st->source_bytes = sc.bytes;
