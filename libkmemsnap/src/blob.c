@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <string.h>
 
+#define LZ4F_STATIC_LINKING_ONLY /* LZ4F_getErrorCode, exported by liblz4 */
 #include <lz4frame.h>
 
 #include "internal.h"
@@ -108,48 +109,75 @@ long ks_blob_write(void *out, size_t cap, const void *msg, size_t msg_len,
 
 /* ---- reading ------------------------------------------------------------ */
 
+/* Every way a blob can fail, said for a person. The return code tells
+ * truncated (-ENODATA: a copy that did not finish) from damaged or foreign
+ * (-EBADMSG). */
+#define NOT_OURS "not a kmemsnap blob "
+
 struct frame_walk {
 	const uint8_t *p;
 	size_t left;
+	struct kmemsnap_blob_info *info;
 };
 
-/* Parses the kmemsnap header inside a skippable frame's payload. */
-static int parse_header(const uint8_t *h, size_t len,
-			struct kmemsnap_blob_info *info)
+static int problem(struct frame_walk *w, int err, const char *what)
 {
+	w->info->problem = what;
+	return err;
+}
+
+/* Parses the kmemsnap header inside a skippable frame's payload. */
+static int parse_header(struct frame_walk *w, const uint8_t *h, size_t len)
+{
+	struct kmemsnap_blob_info *info = w->info;
+
 	if (len < KS_BLOB_HEADER_BYTES || memcmp(h, KS_BLOB_MAGIC, 8) != 0)
-		return -EBADMSG;
+		return problem(w, -EBADMSG, NOT_OURS "(bad magic in the header frame)");
 	info->format_version = (uint32_t)h[8] | (uint32_t)h[9] << 8;
 	info->flags = get_le32(h + 12);
 	info->message_bytes = get_le64(h + 16);
 	/* A newer minor version only adds header bytes and schema fields,
 	 * which this reader skips; a newer major changes the layout. */
 	if (info->format_version > KS_BLOB_FORMAT_MAJOR)
-		return -EPROTONOSUPPORT;
+		return problem(w, -EPROTONOSUPPORT,
+			       "written in a newer, incompatible format version");
 	if (info->format_version == 0)
-		return -EBADMSG;
+		return problem(w, -EBADMSG, "corrupted: format version 0");
 	return 0;
 }
 
-/* Skips the leading empty LZ4 frame, then reads the header frame. */
-static int read_prefix(struct frame_walk *w, struct kmemsnap_blob_info *info)
+/* Skips the leading empty LZ4 frame, then reads the header frame. A file
+ * cut short is told from a foreign one by comparing what it does hold. */
+static int read_prefix(struct frame_walk *w)
 {
+	uint8_t skip_magic[4];
+	size_t n = w->left < sizeof(empty_lz4_frame) ? w->left : sizeof(empty_lz4_frame);
 	uint32_t size;
 	int err;
 
-	if (w->left >= sizeof(empty_lz4_frame) &&
-	    get_le32(w->p) == KS_LZ4_FRAME_MAGIC) {
-		if (memcmp(w->p, empty_lz4_frame, sizeof(empty_lz4_frame)) != 0)
-			return -EBADMSG;
-		w->p += sizeof(empty_lz4_frame);
-		w->left -= sizeof(empty_lz4_frame);
+	if (w->left == 0)
+		return problem(w, -ENODATA, "empty file");
+	if (memcmp(w->p, empty_lz4_frame, n < 4 ? n : 4) != 0)
+		return problem(w, -EBADMSG, NOT_OURS "(bad magic)");
+	if (memcmp(w->p, empty_lz4_frame, n) != 0)
+		return problem(w, -EBADMSG, NOT_OURS "(LZ4 data without a kmemsnap header)");
+	w->p += n;
+	w->left -= n;
+	put_le32(skip_magic, KS_LZ4_SKIPPABLE_MAGIC);
+	if (memcmp(w->p, skip_magic, w->left < 4 ? w->left : 4) != 0)
+		return problem(w, -EBADMSG, NOT_OURS "(LZ4 data without a kmemsnap header)");
+	if (w->left < 8 + KS_BLOB_HEADER_BYTES) {
+		if (w->left > 8 && memcmp(w->p + 8, KS_BLOB_MAGIC,
+					  w->left - 8 < 8 ? w->left - 8 : 8) != 0)
+			return problem(w, -EBADMSG, NOT_OURS "(bad magic in the header frame)");
+		return problem(w, -ENODATA,
+			       "truncated: the file ends inside the kmemsnap header");
 	}
-	if (w->left < 8 || get_le32(w->p) != KS_LZ4_SKIPPABLE_MAGIC)
-		return -EBADMSG;
 	size = get_le32(w->p + 4);
 	if (size > w->left - 8)
-		return -EBADMSG;
-	err = parse_header(w->p + 8, size, info);
+		return problem(w, -ENODATA,
+			       "truncated: the file ends inside the kmemsnap header");
+	err = parse_header(w, w->p + 8, size);
 	if (err < 0)
 		return err;
 	w->p += 8 + size;
@@ -157,36 +185,83 @@ static int read_prefix(struct frame_walk *w, struct kmemsnap_blob_info *info)
 	return 0;
 }
 
+static int lz4_problem(struct frame_walk *w, size_t code)
+{
+	switch (LZ4F_getErrorCode(code)) {
+	case LZ4F_ERROR_contentChecksum_invalid:
+	case LZ4F_ERROR_blockChecksum_invalid:
+		return problem(w, -EBADMSG, "corrupted: checksum mismatch in the data frame");
+	case LZ4F_ERROR_frameSize_wrong:
+		return problem(w, -EBADMSG,
+			       "corrupted: the data frame's size differs from the header's");
+	case LZ4F_ERROR_frameHeader_incomplete:
+		return problem(w, -ENODATA, "truncated: the file ends inside the data frame");
+	case LZ4F_ERROR_allocation_failed:
+		return problem(w, -ENOMEM, "out of memory");
+	default:
+		return problem(w, -EBADMSG, "corrupted: bad LZ4 data frame");
+	}
+}
+
+static int check_frame_info(struct frame_walk *w, const LZ4F_frameInfo_t *fi,
+			    size_t msg_len)
+{
+	if (fi->contentSize == 0 && msg_len != 0)
+		return problem(w, -EBADMSG,
+			       "corrupted: the data frame does not record its size");
+	if (fi->contentSize != msg_len)
+		return problem(w, -EBADMSG,
+			       "corrupted: the data frame's size differs from the header's");
+	if (fi->contentChecksumFlag != LZ4F_contentChecksumEnabled)
+		return problem(w, -EBADMSG,
+			       "corrupted: the data frame has no content checksum");
+	return 0;
+}
+
 /* Decompresses the data frame into buf, which holds exactly msg_len bytes,
  * and insists the frame ends the blob. */
-static int read_data_frame(struct frame_walk *w, void *buf, size_t msg_len)
+static int decode_frame(struct frame_walk *w, LZ4F_decompressionContext_t dctx,
+			void *buf, size_t msg_len)
 {
-	LZ4F_decompressionContext_t dctx;
-	LZ4F_frameInfo_t fi;
 	size_t src_len = w->left;
 	size_t dst_len = msg_len;
+	LZ4F_frameInfo_t fi;
 	size_t hint;
-	int ret = -EBADMSG;
+	int err;
 
-	if (LZ4F_isError(LZ4F_createDecompressionContext(&dctx, LZ4F_VERSION)))
-		return -ENOMEM;
+	if (w->left == 0)
+		return problem(w, -ENODATA, "truncated: the data frame is missing");
 	hint = LZ4F_getFrameInfo(dctx, &fi, w->p, &src_len);
-	if (LZ4F_isError(hint) || fi.contentSize != msg_len ||
-	    fi.contentChecksumFlag != LZ4F_contentChecksumEnabled)
-		goto out;
+	if (LZ4F_isError(hint))
+		return lz4_problem(w, hint);
+	err = check_frame_info(w, &fi, msg_len);
+	if (err < 0)
+		return err;
 	w->p += src_len;
 	w->left -= src_len;
 	/* One call: the output buffer holds the whole content, so a frame
 	 * that produces more than its declared size fails here. */
 	src_len = w->left;
 	hint = LZ4F_decompress(dctx, buf, &dst_len, w->p, &src_len, NULL);
-	if (LZ4F_isError(hint) || hint != 0 || dst_len != msg_len ||
-	    src_len != w->left)
-		goto out;
-	ret = 0;
-out:
+	if (LZ4F_isError(hint))
+		return lz4_problem(w, hint);
+	if (hint != 0)
+		return problem(w, -ENODATA, "truncated: the file ends inside the data frame");
+	if (src_len != w->left)
+		return problem(w, -EBADMSG, "corrupted: trailing data after the data frame");
+	return 0;
+}
+
+static int read_data_frame(struct frame_walk *w, void *buf, size_t msg_len)
+{
+	LZ4F_decompressionContext_t dctx;
+	int err;
+
+	if (LZ4F_isError(LZ4F_createDecompressionContext(&dctx, LZ4F_VERSION)))
+		return problem(w, -ENOMEM, "out of memory");
+	err = decode_frame(w, dctx, buf, msg_len);
 	LZ4F_freeDecompressionContext(dctx);
-	return ret;
+	return err;
 }
 
 KMEMSNAP_API int kmemsnap_blob_extract(const void *blob, size_t len, void *buf,
@@ -194,19 +269,24 @@ KMEMSNAP_API int kmemsnap_blob_extract(const void *blob, size_t len, void *buf,
 				       struct kmemsnap_blob_info *info)
 {
 	struct kmemsnap_blob_info local = { .sz = sizeof(local) };
-	struct frame_walk w = { .p = blob, .left = len };
+	struct frame_walk w = { .p = blob, .left = len, .info = &local };
 	int err;
 
 	if (!blob && len)
 		return -EINVAL;
-	if (!info)
-		info = &local;
-	err = read_prefix(&w, info);
-	if (err < 0)
-		return err;
-	if (info->message_bytes > KMEMSNAP_MAX_MESSAGE_BYTES)
-		return -EFBIG;
-	if (!buf || cap < info->message_bytes)
-		return -ENOBUFS;
-	return read_data_frame(&w, buf, (size_t)info->message_bytes);
+	err = read_prefix(&w);
+	if (err == 0 && w.info->message_bytes > KMEMSNAP_MAX_MESSAGE_BYTES)
+		err = problem(&w, -EFBIG, "snapshot larger than the decoder's limit");
+	if (err == 0 && (!buf || cap < w.info->message_bytes))
+		err = problem(&w, -ENOBUFS, "buffer too small");
+	if (err == 0)
+		err = read_data_frame(&w, buf, (size_t)w.info->message_bytes);
+	if (info) {
+		/* An older caller's smaller struct gets the fields it has. */
+		size_t sz = info->sz;
+
+		memcpy(info, &local, sz < sizeof(local) ? sz : sizeof(local));
+		info->sz = sz;
+	}
+	return err;
 }

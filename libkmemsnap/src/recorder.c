@@ -256,6 +256,7 @@ KMEMSNAP_API const char *kmemsnap_strerror(int err)
 	case EBUSY: return "a capture is already running on this recorder";
 	case EMSGSIZE: return "snapshot larger than max_message_bytes";
 	case EBADMSG: return "not a kmemsnap blob, or corrupted";
+	case ENODATA: return "truncated blob";
 	case EPROTONOSUPPORT: return "blob written by a newer, incompatible format version";
 	case EFBIG: return "blob's snapshot exceeds the decoder's size limit";
 	case ENOBUFS: return "buffer too small";

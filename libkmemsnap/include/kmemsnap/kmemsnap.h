@@ -145,6 +145,9 @@ struct kmemsnap_blob_info {
 	uint32_t format_version;
 	uint32_t flags;            /* KMEMSNAP_BLOB_F_* */
 	uint64_t message_bytes;    /* size of the serialized Snapshot */
+	/* When extraction failed: what is wrong, for a person ("truncated:
+	 * the file ends inside the data frame"). A static string. */
+	const char *problem;
 };
 
 /* Some section hit a bound and is marked truncated. */
@@ -157,12 +160,15 @@ struct kmemsnap_blob_info {
 
 /* Checks a blob and extracts the serialized Snapshot message into buf, which
  * must hold info->message_bytes (call first with buf NULL, cap 0 to learn
- * it: that returns -ENOBUFS with *info filled in). info may be NULL.
- * The protobuf bytes decode with the installed kmemsnap.proto.
- * Returns 0; -EBADMSG for a malformed or corrupted blob (bad magic, bad frame,
- * checksum mismatch); -EPROTONOSUPPORT for a newer major format; -EFBIG when
- * the message exceeds KMEMSNAP_MAX_MESSAGE_BYTES; -ENOBUFS when cap is short.
- * Allocates nothing. Async-signal-safe: yes. */
+ * it: that returns -ENOBUFS with *info filled in). info may be NULL; set
+ * info->sz. The protobuf bytes decode with the installed kmemsnap.proto.
+ * Returns 0; -ENODATA for a blob cut short (an unfinished copy); -EBADMSG
+ * for a file that is not a kmemsnap blob or is damaged (bad magic, bad
+ * frame, checksum mismatch, trailing data); -EPROTONOSUPPORT for a newer
+ * major format; -EFBIG when the message exceeds KMEMSNAP_MAX_MESSAGE_BYTES;
+ * -ENOBUFS when cap is short. On failure info->problem says what is wrong.
+ * Allocates liblz4's decompression context (freed before returning).
+ * Async-signal-safe: no. */
 KMEMSNAP_API int kmemsnap_blob_extract(const void *blob, size_t len, void *buf,
 				       size_t cap,
 				       struct kmemsnap_blob_info *info);
@@ -183,6 +189,8 @@ KMEMSNAP_API void kmemsnap_oom_parser_free(struct kmemsnap_oom_parser *p);
 
 /* Feeds one log line (without its newline; a /dev/kmsg "pri,seq,ts,-;"
  * prefix, a "[  123.456789]" timestamp or a syslog prefix is accepted).
+ * Text holding several lines, such as a whole read() of /dev/kmsg with its
+ * dictionary lines, is taken line by line.
  * Returns 1 when a complete report is now available (the kill line or the
  * end of the report was seen), 0 otherwise, -EINVAL for bad arguments.
  * Allocates nothing. Async-signal-safe: yes. */
