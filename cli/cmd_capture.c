@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* kmemsnap capture: take a snapshot and write it to a file or to stdout. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,6 +16,7 @@
 static const char help[] =
 	"usage: kmemsnap capture [-v] [-o FILE] [--root DIR] [--slab-top N]\n"
 	"                        [--process-top N] [--trigger WHY] [--detail TEXT]\n"
+	"                        [--kmsg | --kmsg-file FILE]\n"
 	"\n"
 	"Takes a snapshot of this machine's memory and writes it to FILE, which is\n"
 	"replaced atomically, or to standard output when that is not a terminal.\n"
@@ -28,15 +32,29 @@ static const char help[] =
 	"      --trigger WHY    why the snapshot is taken: manual (default), timer,\n"
 	"                       baseline, pressure, oom, crash, boot-collect\n"
 	"      --detail TEXT    free text stored with the trigger (255 bytes kept)\n"
+	"      --kmsg           embed the last complete OOM-killer report of the\n"
+	"                       kernel log, read from /dev/kmsg\n"
+	"      --kmsg-file FILE the same from a saved kernel log: dmesg, syslog,\n"
+	"                       journalctl or /dev/kmsg text\n"
 	"  -v, --verbose        print the file, its size and the time taken to\n"
 	"                       standard error\n"
 	"  -h, --help           show this help\n";
 
-enum { OPT_ROOT = 256, OPT_SLAB_TOP, OPT_PROCESS_TOP, OPT_TRIGGER, OPT_DETAIL };
+enum {
+	OPT_ROOT = 256,
+	OPT_SLAB_TOP,
+	OPT_PROCESS_TOP,
+	OPT_TRIGGER,
+	OPT_DETAIL,
+	OPT_KMSG,
+	OPT_KMSG_FILE,
+};
 
 struct capture_args {
 	const char *output;
 	bool verbose;
+	const char *kmsg; /* "/dev/kmsg" or a saved log, NULL: neither */
+	bool kmsg_file;
 	struct kmemsnap_recorder_opts rec;
 	struct kmemsnap_capture_opts cap;
 };
@@ -72,6 +90,8 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		{ "process-top", required_argument, NULL, OPT_PROCESS_TOP },
 		{ "trigger", required_argument, NULL, OPT_TRIGGER },
 		{ "detail", required_argument, NULL, OPT_DETAIL },
+		{ "kmsg", no_argument, NULL, OPT_KMSG },
+		{ "kmsg-file", required_argument, NULL, OPT_KMSG_FILE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -101,6 +121,14 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 				return cli_usage_error(prog, NULL);
 			break;
 		case OPT_DETAIL: a->cap.trigger_detail = optarg; break;
+		case OPT_KMSG:
+		case OPT_KMSG_FILE:
+			if (a->kmsg)
+				return cli_usage_error(prog, "give --kmsg or "
+							     "--kmsg-file once");
+			a->kmsg_file = c == OPT_KMSG_FILE;
+			a->kmsg = a->kmsg_file ? optarg : "/dev/kmsg";
+			break;
 		case 'v': a->verbose = true; break;
 		case 'h': return cli_help(help);
 		default: return cli_usage_error(prog, NULL);
@@ -122,6 +150,68 @@ static uint64_t monotonic_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* /dev/kmsg hands out one record per read(), oldest first
+ * (Documentation/ABI/testing/dev-kmsg): EPIPE means records were
+ * overwritten meanwhile, EAGAIN that none are left. */
+static int feed_kmsg(struct kmemsnap_oom_parser *p)
+{
+	char rec[8192]; /* CONSOLE_EXT_LOG_MAX: the longest record */
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = read(fd, rec, sizeof(rec));
+
+		if (n > 0) {
+			kmemsnap_oom_parser_feed(p, rec, (size_t)n);
+			continue;
+		}
+		if (n < 0 && (errno == EINTR || errno == EPIPE))
+			continue;
+		if (n < 0 && errno != EAGAIN)
+			err = -errno;
+		break;
+	}
+	close(fd);
+	return err;
+}
+
+static int feed_log_file(struct kmemsnap_oom_parser *p, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int err;
+
+	if (!f)
+		return -errno;
+	while ((n = getline(&line, &cap, f)) > 0)
+		kmemsnap_oom_parser_feed(p, line, (size_t)n);
+	err = ferror(f) ? -EIO : 0;
+	free(line);
+	fclose(f);
+	return err;
+}
+
+/* Reads the kernel log named by --kmsg/--kmsg-file into a parser whose last
+ * complete report the capture embeds. Returns 0 or -errno. */
+static int read_oom_report(const struct capture_args *a,
+			   struct kmemsnap_oom_parser **out)
+{
+	int err = kmemsnap_oom_parser_new(out);
+
+	if (err < 0)
+		return err;
+	err = a->kmsg_file ? feed_log_file(*out, a->kmsg) : feed_kmsg(*out);
+	if (err == 0 && a->verbose && !kmemsnap_oom_parser_last(*out, NULL))
+		fprintf(stderr, "kmemsnap: %s: no complete OOM report\n",
+			a->kmsg);
+	return err;
 }
 
 /* Captures to the file, or to stdout; *bytes is the blob's size when it
@@ -154,6 +244,7 @@ int cmd_capture(int argc, char **argv)
 	};
 	const char *dest;
 	struct kmemsnap_recorder *rec;
+	struct kmemsnap_oom_parser *oom = NULL;
 	uint64_t start, elapsed;
 	long long bytes;
 	int rc = parse_args(argc, argv, &a);
@@ -162,16 +253,28 @@ int cmd_capture(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	dest = a.output ? a.output : "<stdout>";
+	if (a.kmsg) {
+		err = read_oom_report(&a, &oom);
+		if (err < 0) {
+			cli_error(a.kmsg, "cannot read the kernel log: %s",
+				  cli_strerror(err));
+			kmemsnap_oom_parser_free(oom);
+			return CLI_FAIL;
+		}
+		a.cap.oom_report = oom;
+	}
 	err = kmemsnap_recorder_new(&rec, &a.rec);
 	if (err < 0) {
 		cli_error(a.rec.root, "cannot prepare the capture: %s",
 			  cli_strerror(err));
+		kmemsnap_oom_parser_free(oom);
 		return CLI_FAIL;
 	}
 	start = monotonic_ns();
 	err = write_snapshot(rec, &a, &bytes);
 	elapsed = monotonic_ns() - start;
 	kmemsnap_recorder_free(rec);
+	kmemsnap_oom_parser_free(oom);
 	if (err < 0) {
 		cli_error(dest, "cannot write the snapshot: %s",
 			  cli_strerror(err));

@@ -17,6 +17,7 @@ const struct ks_section ks_sections[] = {
 	{ "slab", ks_section_slab },
 	{ "vmalloc", ks_section_vmalloc },
 	{ "processes", ks_section_processes },
+	{ "kmemleak", ks_section_kmemleak },
 	{ "shmem", ks_section_shmem },
 	{ "pressure", ks_section_pressure },
 	{ "cgroup", ks_section_cgroup },
@@ -87,6 +88,15 @@ static const char *detail_of(const struct kmemsnap_capture_opts *o)
 	return o && o->sz >= end ? o->trigger_detail : NULL;
 }
 
+static const struct kmemsnap_oom_parser *
+oom_parser_of(const struct kmemsnap_capture_opts *o)
+{
+	size_t end = offsetof(struct kmemsnap_capture_opts, oom_report) +
+		     sizeof(o->oom_report);
+
+	return o && o->sz >= end ? o->oom_report : NULL;
+}
+
 long ks_capture(struct kmemsnap_recorder *rec,
 		const struct kmemsnap_capture_opts *opts)
 {
@@ -100,6 +110,7 @@ long ks_capture(struct kmemsnap_recorder *rec,
 		.cfg = &rec->cfg,
 	};
 	const char *detail = detail_of(opts);
+	const struct kmemsnap_oom_parser *oom;
 	Kmemsnap__V1__Header *hdr;
 	KsSnapshot *snap;
 	uint32_t flags = rec->root_label ? KMEMSNAP_BLOB_F_FOREIGN_ROOT : 0;
@@ -124,6 +135,15 @@ long ks_capture(struct kmemsnap_recorder *rec,
 	for (i = 0; i < ks_section_count; i++)
 		if (!run_section(&ctx, &ks_sections[i], snap))
 			flags |= KMEMSNAP_BLOB_F_TRUNCATED;
+	/* The report lives in the parser's arena, which outlasts the capture. */
+	oom = oom_parser_of(opts);
+	if (oom)
+		snap->oom_report =
+			(Kmemsnap__V1__OomReport *)ks_oom_parser_report(oom);
+	if (snap->oom_report &&
+	    snap->oom_report->status->state ==
+		    KMEMSNAP__V1__SECTION_STATUS__STATE__STATE_TRUNCATED)
+		flags |= KMEMSNAP_BLOB_F_TRUNCATED;
 
 	hdr->has_capture_duration_ns = true;
 	hdr->capture_duration_ns = ks_now_ns(CLOCK_MONOTONIC) - start;
