@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The capture path allocates nothing (DESIGN.md, "Capturing when memory is
+ * gone"): this test counts every heap call made while captures run, on this
+ * machine and on every fixture tree, through all three capture calls.
+ *
+ * Counting: the test executable defines malloc and friends itself, so every
+ * call from the statically linked library and from the shared liblz4,
+ * libprotobuf-c and libc resolves here; they forward to glibc's __libc_*
+ * entry points. Under AddressSanitizer, whose allocator must stay in charge,
+ * the sanitizer's malloc hook counts instead.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define USE_SANITIZER_HOOK 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define USE_SANITIZER_HOOK 1
+#endif
+#endif
+
+#define MAX_ROOTS 32
+#define CAPTURES_PER_ROOT 3
+
+static volatile int counting;
+static volatile unsigned long heap_calls;
+
+static void count_call(void)
+{
+	if (counting)
+		heap_calls++;
+}
+
+#ifdef USE_SANITIZER_HOOK
+
+/* compiler-rt's sanitizer/allocator_interface.h, which gcc does not ship.
+ * The hooks see malloc, calloc, realloc, the aligned variants and free.
+ * Installing fails (returns 0) unless both hooks are given. */
+int __sanitizer_install_malloc_and_free_hooks(
+	void (*malloc_hook)(const volatile void *, size_t),
+	void (*free_hook)(const volatile void *));
+
+static void malloc_hook(const volatile void *ptr, size_t size)
+{
+	(void)ptr;
+	(void)size;
+	count_call();
+}
+
+/* Counted as the interposer below counts free. */
+static void free_hook(const volatile void *ptr)
+{
+	if (ptr)
+		count_call();
+}
+
+static bool install_counter(void)
+{
+	return __sanitizer_install_malloc_and_free_hooks(malloc_hook,
+							 free_hook) != 0;
+}
+
+#else /* !USE_SANITIZER_HOOK */
+
+#include <malloc.h>
+
+/* glibc's real allocator, exported for exactly this kind of interposer. */
+extern void *__libc_malloc(size_t size);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *ptr, size_t size);
+extern void __libc_free(void *ptr);
+extern void *__libc_memalign(size_t align, size_t size);
+
+void *malloc(size_t size)
+{
+	count_call();
+	return __libc_malloc(size);
+}
+
+void *calloc(size_t n, size_t size)
+{
+	count_call();
+	return __libc_calloc(n, size);
+}
+
+void *realloc(void *ptr, size_t size)
+{
+	count_call();
+	return __libc_realloc(ptr, size);
+}
+
+/* A free during capture means something was allocated there too (or
+ * released memory it should keep): count it as well. */
+void free(void *ptr)
+{
+	if (ptr)
+		count_call();
+	__libc_free(ptr);
+}
+
+void *memalign(size_t align, size_t size)
+{
+	count_call();
+	return __libc_memalign(align, size);
+}
+
+void *aligned_alloc(size_t align, size_t size)
+{
+	count_call();
+	return __libc_memalign(align, size);
+}
+
+int posix_memalign(void **out, size_t align, size_t size)
+{
+	void *p;
+
+	count_call();
+	if (align < sizeof(void *) || (align & (align - 1)) != 0)
+		return EINVAL;
+	p = __libc_memalign(align, size);
+	if (!p)
+		return ENOMEM;
+	*out = p;
+	return 0;
+}
+
+static bool install_counter(void)
+{
+	return true;
+}
+
+#endif /* USE_SANITIZER_HOOK */
+
+static void counting_on(void)
+{
+	heap_calls = 0;
+	counting = 1;
+}
+
+static unsigned long counting_off(void)
+{
+	counting = 0;
+	return heap_calls;
+}
+
+/* The counter must see a plain malloc, or a zero below proves nothing. */
+static void test_counter_counts(void)
+{
+	static void *volatile p;
+	unsigned long calls;
+
+	counting_on();
+	p = malloc(24);
+	calls = counting_off();
+	free(p);
+	CHECK_EQ_U(calls, 1);
+
+	counting_on();
+	p = calloc(3, 8);
+	p = realloc(p, 4096);
+	calls = counting_off();
+	free(p);
+	CHECK(calls >= 2);
+}
+
+struct roots {
+	char path[MAX_ROOTS][PATH_MAX];
+	struct kmemsnap_recorder *rec[MAX_ROOTS];
+	size_t n;
+};
+
+/* "/" and every tests/fixtures/trees/<name>, each with its own recorder. */
+static void open_roots(struct roots *r)
+{
+	DIR *d = opendir(tl_fixture("trees"));
+	struct dirent *e;
+	size_t i;
+
+	snprintf(r->path[r->n++], PATH_MAX, "/");
+	CHECK(d != NULL);
+	while (d && (e = readdir(d)) && r->n < MAX_ROOTS) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(r->path[r->n++], PATH_MAX, "%s/%s",
+			 tl_fixture("trees"), e->d_name);
+	}
+	if (d)
+		closedir(d);
+	/* el7, modern, slab-old, ...: more than "/" alone. */
+	CHECK(r->n >= 3);
+	for (i = 0; i < r->n; i++) {
+		KMEMSNAP_OPTS(kmemsnap_recorder_opts, opts, .root = r->path[i]);
+		int err = kmemsnap_recorder_new(&r->rec[i], &opts);
+
+		if (err < 0)
+			fprintf(stderr, "recorder_new(%s): %s\n", r->path[i],
+				kmemsnap_strerror(err));
+		CHECK_EQ_U(err, 0);
+	}
+}
+
+static void close_roots(struct roots *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		kmemsnap_recorder_free(r->rec[i]);
+}
+
+/* The blob a capture produced must hold a message, or the zero count could
+ * come from a capture that gave up early. */
+static void check_blob(const void *blob, size_t len, const char *root)
+{
+	struct kmemsnap_blob_info info = { .sz = sizeof(info) };
+	int err = kmemsnap_blob_extract(blob, len, NULL, 0, &info);
+
+	if (err != -ENOBUFS || info.message_bytes == 0)
+		fprintf(stderr, "%s: bad blob: %s\n", root,
+			kmemsnap_strerror(err));
+	CHECK_EQ_U(err, -ENOBUFS);
+	CHECK(info.message_bytes > 0);
+}
+
+static void test_capture_allocates_nothing(void)
+{
+	static struct roots r;
+	int errs[MAX_ROOTS][CAPTURES_PER_ROOT];
+	const void *blob[MAX_ROOTS];
+	size_t len[MAX_ROOTS];
+	unsigned long calls;
+	size_t i;
+	int j;
+
+	open_roots(&r);
+	counting_on();
+	for (i = 0; i < r.n; i++)
+		for (j = 0; j < CAPTURES_PER_ROOT; j++)
+			errs[i][j] = kmemsnap_capture(r.rec[i], NULL, &blob[i],
+						      &len[i]);
+	calls = counting_off();
+
+	CHECK_EQ_U(calls, 0);
+	for (i = 0; i < r.n; i++) {
+		for (j = 0; j < CAPTURES_PER_ROOT; j++)
+			CHECK_EQ_U(errs[i][j], 0);
+		/* Each recorder's last blob is still in its buffer. */
+		check_blob(blob[i], len[i], r.path[i]);
+	}
+	close_roots(&r);
+}
+
+static void test_capture_to_fd_allocates_nothing(void)
+{
+	static struct roots r;
+	int errs[MAX_ROOTS];
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	unsigned long calls;
+	size_t i;
+
+	CHECK(fd >= 0);
+	open_roots(&r);
+	counting_on();
+	for (i = 0; i < r.n; i++)
+		errs[i] = kmemsnap_capture_to_fd(r.rec[i], NULL, fd);
+	calls = counting_off();
+
+	CHECK_EQ_U(calls, 0);
+	for (i = 0; i < r.n; i++)
+		CHECK_EQ_U(errs[i], 0);
+	close(fd);
+	close_roots(&r);
+}
+
+static long file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+static void test_capture_to_file_allocates_nothing(void)
+{
+	static struct roots r;
+	static char out[MAX_ROOTS][PATH_MAX];
+	char dir[] = "/tmp/kmemsnap-alloc-XXXXXX";
+	int errs[MAX_ROOTS];
+	unsigned long calls;
+	size_t i;
+
+	CHECK(mkdtemp(dir) != NULL);
+	open_roots(&r);
+	for (i = 0; i < r.n; i++)
+		snprintf(out[i], PATH_MAX, "%s/snap-%zu.kms", dir, i);
+	counting_on();
+	for (i = 0; i < r.n; i++)
+		errs[i] = kmemsnap_capture_to_file(r.rec[i], NULL, out[i]);
+	calls = counting_off();
+
+	CHECK_EQ_U(calls, 0);
+	for (i = 0; i < r.n; i++) {
+		CHECK_EQ_U(errs[i], 0);
+		/* The file holds at least the 43-byte prefix and a frame. */
+		CHECK(file_size(out[i]) > 43);
+		unlink(out[i]);
+	}
+	rmdir(dir);
+	close_roots(&r);
+}
+
+/* Feeding the OOM parser (the watcher does it from its poll loop, maybe
+ * while memory is short) and embedding its report allocate nothing either. */
+static void test_oom_parser_allocates_nothing(void)
+{
+	struct kmemsnap_oom_parser *parser;
+	struct kmemsnap_recorder *rec;
+	KMEMSNAP_OPTS(kmemsnap_capture_opts, cap);
+	static char text[1 << 20];
+	const void *blob;
+	size_t len = 0, n;
+	unsigned long calls;
+	int i, done = 0, err = -1;
+	FILE *f;
+
+	CHECK_EQ_U(kmemsnap_oom_parser_new(&parser), 0);
+	CHECK_EQ_U(kmemsnap_recorder_new(&rec, NULL), 0);
+	for (i = 1; i <= 7; i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "samples/oom_report/%d.txt", i);
+		f = fopen(tl_fixture(path), "r");
+		CHECK(f != NULL);
+		if (!f)
+			continue;
+		n = fread(text + len, 1, sizeof(text) - len - 1, f);
+		len += n;
+		fclose(f);
+	}
+	text[len] = '\0';
+	cap.oom_report = parser;
+	counting_on();
+	for (n = 0; n < len;) {
+		size_t end = n;
+
+		while (end < len && text[end] != '\n')
+			end++;
+		done += kmemsnap_oom_parser_feed(parser, text + n, end - n) == 1;
+		n = end + 1;
+	}
+	err = kmemsnap_capture(rec, &cap, &blob, &len);
+	calls = counting_off();
+	CHECK_EQ_U(calls, 0);
+	CHECK(done >= 7);
+	CHECK_EQ_U(err, 0);
+	kmemsnap_recorder_free(rec);
+	kmemsnap_oom_parser_free(parser);
+}
+
+int main(void)
+{
+	if (!install_counter()) {
+		fprintf(stderr, "cannot install the sanitizer malloc hooks\n");
+		return 1;
+	}
+	RUN(test_counter_counts);
+	RUN(test_capture_allocates_nothing);
+	RUN(test_capture_to_fd_allocates_nothing);
+	RUN(test_capture_to_file_allocates_nothing);
+	RUN(test_oom_parser_allocates_nothing);
+	return tl_summary();
+}
