@@ -16,7 +16,8 @@
 static const char help[] =
 	"usage: kmemsnap capture [-v] [-o FILE] [--root DIR] [--slab-top N]\n"
 	"                        [--process-top N] [--trigger WHY] [--detail TEXT]\n"
-	"                        [--kmsg | --kmsg-file FILE]\n"
+	"                        [--kmsg | --kmsg-file FILE] [--cgroup PATH]\n"
+	"                        [--kmemleak-scan]\n"
 	"\n"
 	"Takes a snapshot of this machine's memory and writes it to FILE, which is\n"
 	"replaced atomically, or to standard output when that is not a terminal.\n"
@@ -36,6 +37,10 @@ static const char help[] =
 	"                       kernel log, read from /dev/kmsg\n"
 	"      --kmsg-file FILE the same from a saved kernel log: dmesg, syslog,\n"
 	"                       journalctl or /dev/kmsg text\n"
+	"      --cgroup PATH    also record this memory cgroup (\"/system.slice/x\";\n"
+	"                       v2 when mounted with the memory controller, else v1)\n"
+	"      --kmemleak-scan  have kmemleak scan first (takes seconds) rather than\n"
+	"                       reading the report of its last periodic scan\n"
 	"  -v, --verbose        print the file, its size and the time taken to\n"
 	"                       standard error\n"
 	"  -h, --help           show this help\n";
@@ -48,6 +53,8 @@ enum {
 	OPT_DETAIL,
 	OPT_KMSG,
 	OPT_KMSG_FILE,
+	OPT_CGROUP,
+	OPT_KMEMLEAK_SCAN,
 };
 
 struct capture_args {
@@ -92,6 +99,8 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		{ "detail", required_argument, NULL, OPT_DETAIL },
 		{ "kmsg", no_argument, NULL, OPT_KMSG },
 		{ "kmsg-file", required_argument, NULL, OPT_KMSG_FILE },
+		{ "cgroup", required_argument, NULL, OPT_CGROUP },
+		{ "kmemleak-scan", no_argument, NULL, OPT_KMEMLEAK_SCAN },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -129,6 +138,8 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 			a->kmsg_file = c == OPT_KMSG_FILE;
 			a->kmsg = a->kmsg_file ? optarg : "/dev/kmsg";
 			break;
+		case OPT_CGROUP: a->rec.cgroup = optarg; break;
+		case OPT_KMEMLEAK_SCAN: a->rec.kmemleak_scan = 1; break;
 		case 'v': a->verbose = true; break;
 		case 'h': return cli_help(help);
 		default: return cli_usage_error(prog, NULL);
