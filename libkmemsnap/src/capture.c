@@ -97,6 +97,19 @@ oom_parser_of(const struct kmemsnap_capture_opts *o)
 	return o && o->sz >= end ? o->oom_report : NULL;
 }
 
+/* What a store needs to name the blob, copied out of the arena. */
+static void remember_header(struct kmemsnap_recorder *rec,
+			    const Kmemsnap__V1__Header *hdr)
+{
+	size_t n = hdr->boot_id ? strnlen(hdr->boot_id,
+					  sizeof(rec->last.boot_id) - 1) : 0;
+
+	rec->last.realtime_ns = hdr->realtime_ns;
+	rec->last.trigger = (int)hdr->trigger;
+	memcpy(rec->last.boot_id, hdr->boot_id ? hdr->boot_id : "", n);
+	rec->last.boot_id[n] = '\0';
+}
+
 long ks_capture(struct kmemsnap_recorder *rec,
 		const struct kmemsnap_capture_opts *opts)
 {
@@ -131,6 +144,7 @@ long ks_capture(struct kmemsnap_recorder *rec,
 	if (detail)
 		hdr->trigger_detail = ks_arena_strndup(&rec->arena, detail,
 						       strnlen(detail, 255));
+	remember_header(rec, hdr);
 
 	for (i = 0; i < ks_section_count; i++)
 		if (!run_section(&ctx, &ks_sections[i], snap))
@@ -142,6 +156,12 @@ long ks_capture(struct kmemsnap_recorder *rec,
 			(Kmemsnap__V1__OomReport *)ks_oom_parser_report(oom);
 	if (snap->oom_report &&
 	    snap->oom_report->status->state ==
+		    KMEMSNAP__V1__SECTION_STATUS__STATE__STATE_TRUNCATED)
+		flags |= KMEMSNAP_BLOB_F_TRUNCATED;
+	/* The crash section lives in the crash handler's memory. */
+	snap->crash = (Kmemsnap__V1__Crash *)rec->crash;
+	if (snap->crash &&
+	    snap->crash->status->state ==
 		    KMEMSNAP__V1__SECTION_STATUS__STATE__STATE_TRUNCATED)
 		flags |= KMEMSNAP_BLOB_F_TRUNCATED;
 

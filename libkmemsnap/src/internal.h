@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kmemsnap.pb-c.h"
 #include <kmemsnap/kmemsnap.h>
@@ -85,8 +86,24 @@ bool ks_parse_hex(const char **p, uint64_t *out);
 /* The next blank-separated token: *tok and *len, advancing *p.
  * Returns false at the end of the string. */
 bool ks_next_token(const char **p, const char **tok, size_t *len);
-bool ks_token_is(const char *tok, size_t len, const char *word);
-bool ks_starts_with(const char *s, const char *prefix);
+/* Inline, and the first byte is compared before anything else: these run
+ * for every token against tables of words, and were the largest share of
+ * a capture's instructions as calls (docs/PERFORMANCE.md). Inlined, the
+ * strlen() of a literal folds to a constant. */
+static inline bool ks_token_is(const char *tok, size_t len, const char *word)
+{
+	if (len == 0)
+		return word[0] == '\0';
+	return tok[0] == word[0] && strlen(word) == len &&
+	       memcmp(tok, word, len) == 0;
+}
+
+static inline bool ks_starts_with(const char *s, const char *prefix)
+{
+	if (prefix[0] == '\0')
+		return true;
+	return s[0] == prefix[0] && strncmp(s, prefix, strlen(prefix)) == 0;
+}
 
 /* A "Key:   value [unit]" line as in /proc/meminfo and /proc/<pid>/status.
  * Key is everything before the first ':'; unit is the word after the value
@@ -103,7 +120,7 @@ bool ks_parse_kv(const char *line, struct ks_kv *kv);
 /* Decimal formatting for async-signal-safe code; returns the length. */
 size_t ks_format_u64(char *buf, uint64_t v);
 
-/* FNV-1a over bytes, for the aggregation tables. */
+/* A 64-bit hash of bytes, for the aggregation tables. */
 uint64_t ks_hash_bytes(const void *data, size_t len, uint64_t seed);
 
 /* ---- sections ----------------------------------------------------------- */
@@ -162,6 +179,10 @@ void ks_section_cgroup(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
  * reads lines from lr and fills its message. */
 void ks_parse_meminfo(struct ks_lines *lr, struct ks_arena *a,
 		      Kmemsnap__V1__Meminfo *out, KsStatus *st);
+/* The key /proc/meminfo prints for the Meminfo field at value_off
+ * (its offsetof): "Active(anon)" for active_anon_kb. NULL for a field that
+ * is no key. One table serves the parser and the readers (diff, export). */
+const char *ks_meminfo_key_name(size_t value_off);
 void ks_parse_slabinfo(struct ks_lines *lr, struct ks_ctx *ctx,
 		       Kmemsnap__V1__Slab *out, KsStatus *st);
 void ks_parse_vmallocinfo(struct ks_lines *lr, struct ks_ctx *ctx,
@@ -213,5 +234,27 @@ int ks_write_all(int fd, const void *buf, size_t len);
 /* Atomic replace of dirfd/name: temp file, fsync, renameat, fsync dirfd. */
 int ks_write_file_atomic(int dirfd, const char *name, const void *buf,
 			 size_t len);
+/* The first half of it: writes buf to a new temporary file in dirfd named
+ * ".<name>.<pid>.<seq>.tmp" (mode 0600, O_EXCL, never through a symlink)
+ * and fsyncs it; the name goes to tmp (KS_TEMP_NAME_MAX bytes). On failure
+ * the file is gone. Returns 0 or -errno (-EEXIST: the temporary name is
+ * taken; a new call uses a new seq). */
+#define KS_TEMP_NAME_MAX 320
+int ks_write_temp(int dirfd, const char *name, const void *buf, size_t len,
+		  char *tmp, size_t tmp_cap);
+
+/* ---- store.c: the black-box directory (docs/STORE.md) ------------------- */
+
+/* "<utc>_<boot>_<trigger>.kms" for a capture's header fields: utc is
+ * "YYYYMMDDTHHMMSS.uuuuuuZ", boot the first 8 hex digits of boot_id
+ * ("noboot00" when it has none), trigger its word ("oom"). out holds
+ * KMEMSNAP_STORE_NAME_MAX bytes. Returns the length. */
+size_t ks_store_name(char *out, uint64_t realtime_ns, const char *boot_id,
+		     int trigger);
+/* Stores blob under name, or under name with a counter ("_1") when name
+ * is taken: never replaces a file. The stored name goes to name_out (cap
+ * bytes, may be NULL). Returns 0 or -errno. No allocation. */
+int ks_store_write(struct kmemsnap_store *s, const char *name,
+		   const void *blob, size_t len, char *name_out, size_t cap);
 
 #endif /* KMEMSNAP_INTERNAL_H */

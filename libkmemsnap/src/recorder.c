@@ -77,7 +77,13 @@ static int open_root(struct kmemsnap_recorder *rec,
 
 /* One mapping for all buffers, locked so a capture does not fault pages in
  * from swap when memory is short. mlock may be refused (RLIMIT_MEMLOCK);
- * the recorder still works, only less surely under pressure. */
+ * the recorder still works, only less surely under pressure.
+ *
+ * The blob is written over the arena: once the message is packed, nothing
+ * reads the arena's structs again, and the blob only has to last until the
+ * next capture, which resets the arena anyway. That saves the LZ4 bound of
+ * max_message_bytes (1 MiB by default) of locked memory: the pack buffer,
+ * which LZ4 reads while writing, stays apart. */
 static int map_buffers(struct kmemsnap_recorder *rec, size_t arena_bytes,
 		       size_t message_bytes)
 {
@@ -86,9 +92,10 @@ static int map_buffers(struct kmemsnap_recorder *rec, size_t arena_bytes,
 	size_t io_len = page_align(IO_BUFFER_BYTES, page);
 	size_t pack_len = page_align(message_bytes, page);
 	size_t out_len = page_align(ks_blob_bound(message_bytes), page);
+	size_t shared_len = arena_len > out_len ? arena_len : out_len;
 	uint8_t *base;
 
-	rec->region_len = arena_len + io_len + pack_len + out_len;
+	rec->region_len = shared_len + io_len + pack_len;
 	base = mmap(NULL, rec->region_len, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (base == MAP_FAILED)
@@ -99,12 +106,12 @@ static int map_buffers(struct kmemsnap_recorder *rec, size_t arena_bytes,
 	memset(base, 0, rec->region_len);
 
 	ks_arena_init(&rec->arena, base, arena_len);
-	rec->io_buf = (char *)base + arena_len;
-	rec->io_cap = io_len;
-	rec->pack_buf = base + arena_len + io_len;
-	rec->pack_cap = message_bytes;
-	rec->out_buf = rec->pack_buf + pack_len;
+	rec->out_buf = base;
 	rec->out_cap = out_len;
+	rec->io_buf = (char *)base + shared_len;
+	rec->io_cap = io_len;
+	rec->pack_buf = base + shared_len + io_len;
+	rec->pack_cap = message_bytes;
 	return 0;
 }
 

@@ -22,6 +22,18 @@ struct kmemsnap_recorder {
 	size_t pack_cap;
 	uint8_t *out_buf;
 	size_t out_cap;
+
+	/* The crash section the crash handler (crash.c) sets for the one
+	 * capture it runs; NULL otherwise. */
+	const Kmemsnap__V1__Crash *crash;
+
+	/* The last capture's header fields that name its file in a store
+	 * (store.c), kept so that naming needs no decoding. */
+	struct {
+		uint64_t realtime_ns;
+		int trigger;
+		char boot_id[40]; /* "0f6a3c52-8d7e-...": 36 and a NUL */
+	} last;
 };
 
 /* Runs one capture into rec->out_buf. Returns the blob length or -errno. */

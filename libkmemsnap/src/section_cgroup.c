@@ -108,6 +108,10 @@ static int read_pairs(struct ks_ctx *ctx, int dirfd, const char *name,
 			break;
 		kmemsnap__v1__key_value__init(kv);
 		kv->key = ks_arena_strndup(ctx->arena, key, key_len);
+		/* A value without its key says nothing; the capture marks the
+		 * section truncated for the full arena. */
+		if (!kv->key)
+			break;
 		kv->has_value = true;
 		kv->value = v;
 		(*out)[(*n_out)++] = kv;

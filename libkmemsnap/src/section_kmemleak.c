@@ -497,6 +497,9 @@ static bool parse_hex_header(struct record *r, const char *s)
 	if (!ks_parse_u64(&s, &n) || !ks_starts_with(s, " bytes)"))
 		return false;
 	r->hex_want = n < HEX_DUMP_BYTES ? (size_t)n : HEX_DUMP_BYTES;
+	/* A second header in one record (two reports run together) starts
+	 * the dump again: bytes kept past a smaller count would overflow. */
+	r->hex_len = 0;
 	r->part = PART_HEX;
 	return true;
 }

@@ -130,8 +130,22 @@ static bool keep_other(KsMeminfo *m, Kmemsnap__V1__MeminfoOther **slots,
 	o->value = kv->value;
 	if (kv->unit_len)
 		o->unit = ks_arena_strndup(a, kv->unit, kv->unit_len);
+	/* With the arena full, a half-kept line (a value without its key, a
+	 * kB value without its unit) would mislead: it is not kept. */
+	if (!o->key || (kv->unit_len && !o->unit))
+		return false;
 	slots[m->n_other++] = o;
-	return o->key != NULL;
+	return true;
+}
+
+const char *ks_meminfo_key_name(size_t value_off)
+{
+	size_t i;
+
+	for (i = 0; i < KNOWN_COUNT; i++)
+		if (known_keys[i].value_off == value_off)
+			return known_keys[i].key;
+	return NULL;
 }
 
 void ks_parse_meminfo(struct ks_lines *lr, struct ks_arena *a, KsMeminfo *m,

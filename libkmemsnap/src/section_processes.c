@@ -136,11 +136,21 @@ static bool take_kb(const struct status_field *f, const char *v, KsProcess *p)
 static void status_line(const char *line, struct status_parse *sp)
 {
 	const char *key = ks_skip_space(line);
-	const char *colon = strchr(key, ':');
 	const struct status_field *f;
+	const char *colon;
 	size_t key_len;
 
 	sp->name = NULL;
+	/* Name, Pid and status_fields[] begin with these letters; most of the
+	 * ~55 lines of a status file are ruled out here, before the colon is
+	 * searched for (docs/PERFORMANCE.md). */
+	switch (*key) {
+	case 'N': case 'P': case 'R': case 'V':
+		break;
+	default:
+		return;
+	}
+	colon = strchr(key, ':');
 	if (!colon)
 		return;
 	key_len = (size_t)(colon - key);
@@ -253,8 +263,8 @@ static enum proc_outcome read_status(struct proc_scan *sc, int dir_fd,
 
 /* Reads a one-number file of the pid directory and checks its range.
  * Returns true with *v. On false, *gone tells a task that exited from a
- * file that is unreadable (EACCES), malformed (counted in *skipped) or
- * absent while the task lives on (a copied tree). */
+ * file that is unreadable (EIO, EACCES) or malformed, both counted in
+ * *skipped, or absent while the task lives on (a copied tree). */
 static bool read_number(struct proc_scan *sc, int dir_fd, const char *file,
 			int64_t lo, int64_t hi, int64_t *v, bool *gone,
 			uint32_t *skipped)
@@ -269,6 +279,8 @@ static bool read_number(struct proc_scan *sc, int dir_fd, const char *file,
 		*gone = n == -ESRCH ||
 			(n == -ENOENT &&
 			 faccessat(dir_fd, "status", F_OK, 0) < 0);
+		if (!*gone && n != -ENOENT)
+			(*skipped)++;
 		return false;
 	}
 	sc->bytes += (uint64_t)n;
@@ -595,11 +607,16 @@ static void attach_cgroups(struct ks_ctx *ctx, int proc_fd, KsProcesses *out)
 		size_t n = ks_format_u64(path, (uint64_t)p->pid);
 		const char *cg;
 		size_t len;
+		long got;
 		int idx;
 
 		memcpy(path + n, "/cgroup", sizeof("/cgroup"));
-		if (ks_read_small(proc_fd, path, ctx->io_buf, ctx->io_cap) <= 0 ||
-		    !memory_cgroup_line(ctx->io_buf, &cg, &len))
+		got = ks_read_small(proc_fd, path, ctx->io_buf, ctx->io_cap);
+		/* Absent (no cgroups, a copied tree) or exited since the scan
+		 * is no news; a file that exists and fails to read is. */
+		if (got < 0 && got != -ENOENT && got != -ESRCH)
+			out->status->lines_skipped++;
+		if (got <= 0 || !memory_cgroup_line(ctx->io_buf, &cg, &len))
 			continue;
 		idx = intern_path(ctx, out, cap, cg, len);
 		if (idx >= 0) {

@@ -104,17 +104,31 @@ static bool token_has_prefix(const char *tok, size_t len, const char *prefix)
 	return len >= n && memcmp(tok, prefix, n) == 0;
 }
 
+static bool is_hex_digit(char c)
+{
+	return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
 /* "0x%pK": the value is never used. With %pK hashing (4.15+) the end can
  * be below the start, and with kptr_restrict=2 both print as zeros; only the
- * size column is trustworthy. */
+ * size column is trustworthy. So the digits are only skipped, not
+ * converted (two addresses a line were a quarter of this parser's time),
+ * with ks_parse_hex's bound: at most 16 digits after leading zeros. */
 static bool skip_address(const char **p)
 {
 	const char *s = *p;
-	uint64_t ignored;
+	const char *digits;
 
-	if (s[0] != '0' || s[1] != 'x')
+	if (s[0] != '0' || s[1] != 'x' || !is_hex_digit(s[2]))
 		return false;
-	return ks_parse_hex(p, &ignored);
+	for (s += 2; *s == '0'; s++)
+		;
+	for (digits = s; is_hex_digit(*s); s++)
+		;
+	if (s - digits > 16)
+		return false;
+	*p = s;
+	return true;
 }
 
 /* "0x<start>-0x<end> <size>", the size followed by a blank or the end. */
@@ -212,19 +226,22 @@ static bool take_unpurged(struct vm_line *vl, const char **rest)
 static bool take_token(struct vm_line *vl, const char *tok, size_t len,
 		       const char **rest)
 {
-	uint32_t bit = flag_of(tok, len);
+	uint32_t bit;
 
+	/* The commonest tokens are tested first. No token is of two kinds,
+	 * so the order changes only the time taken. */
+	if (token_has_prefix(tok, len, "pages="))
+		return take_pages(vl, tok, len);
+	if (is_numa_count(tok, len))
+		return true;
+	bit = flag_of(tok, len);
 	if (bit) {
 		vl->flags |= bit;
 		return true;
 	}
-	if (token_has_prefix(tok, len, "pages="))
-		return take_pages(vl, tok, len);
 	if (token_has_prefix(tok, len, "phys="))
 		return is_phys(tok, len);
-	if (ks_token_is(tok, len, "unpurged"))
-		return take_unpurged(vl, rest);
-	return is_numa_count(tok, len);
+	return ks_token_is(tok, len, "unpurged") && take_unpurged(vl, rest);
 }
 
 /* " %pS" prints a module symbol as "sym+0x1/0x2 [mod]": the suffix is a
@@ -235,8 +252,10 @@ static void take_module_suffix(struct vm_line *vl, const char **rest)
 	const char *tok;
 	size_t len;
 
-	if (!ks_next_token(&p, &tok, &len) || len < 3 || tok[0] != '[' ||
-	    tok[len - 1] != ']')
+	/* Most callers are built in: one byte says so without a token. */
+	if (*ks_skip_space(p) != '[')
+		return;
+	if (!ks_next_token(&p, &tok, &len) || len < 3 || tok[len - 1] != ']')
 		return;
 	vl->caller_len = (size_t)(tok + len - vl->caller);
 	*rest = p;
@@ -350,6 +369,7 @@ static KsVmallocCaller *find_group(struct vm_table *t, struct ks_arena *a,
 
 static void sum_kinds(struct kind_sum *kinds, const struct vm_line *vl)
 {
+	uint32_t f;
 	unsigned b;
 
 	if (vl->flags == 0) {
@@ -358,9 +378,9 @@ static void sum_kinds(struct kind_sum *kinds, const struct vm_line *vl)
 		kinds[0].pages += vl->pages;
 		return;
 	}
-	for (b = 0; b < KIND_BITS; b++) {
-		if (!(vl->flags & (1u << b)))
-			continue;
+	/* Only the set bits: most lines have one or two of the ten. */
+	for (f = vl->flags & ((1u << KIND_BITS) - 1); f; f &= f - 1) {
+		b = (unsigned)__builtin_ctz(f);
 		kinds[b + 1].areas++;
 		kinds[b + 1].bytes += vl->size;
 		kinds[b + 1].pages += vl->pages;

@@ -51,14 +51,13 @@ static int temp_name(char *out, size_t cap, const char *name)
 	return 0;
 }
 
-int ks_write_file_atomic(int dirfd, const char *name, const void *buf,
-			 size_t len)
+int ks_write_temp(int dirfd, const char *name, const void *buf, size_t len,
+		  char *tmp, size_t tmp_cap)
 {
-	char tmp[320];
 	int fd;
 	int err;
 
-	err = temp_name(tmp, sizeof(tmp), name);
+	err = temp_name(tmp, tmp_cap, name);
 	if (err < 0)
 		return err;
 	fd = openat(dirfd, tmp,
@@ -70,9 +69,22 @@ int ks_write_file_atomic(int dirfd, const char *name, const void *buf,
 		err = -errno;
 	if (close(fd) < 0 && err == 0)
 		err = -errno;
-	if (err == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+	if (err < 0)
+		unlinkat(dirfd, tmp, 0);
+	return err;
+}
+
+int ks_write_file_atomic(int dirfd, const char *name, const void *buf,
+			 size_t len)
+{
+	char tmp[KS_TEMP_NAME_MAX];
+	int err;
+
+	err = ks_write_temp(dirfd, name, buf, len, tmp, sizeof(tmp));
+	if (err < 0)
+		return err;
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
 		err = -errno;
-	if (err < 0) {
 		unlinkat(dirfd, tmp, 0);
 		return err;
 	}

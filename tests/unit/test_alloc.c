@@ -318,6 +318,45 @@ static void test_capture_to_file_allocates_nothing(void)
 	close_roots(&r);
 }
 
+/* Storing into the black-box store (the crash handler and the watcher do)
+ * allocates nothing either: naming, the temporary file, the rename and the
+ * retention pass, here with a count budget of 4 so that passes remove
+ * files. */
+static void test_capture_to_store_allocates_nothing(void)
+{
+	static struct roots r;
+	KMEMSNAP_OPTS(kmemsnap_store_opts, sopts, .max_files = 4, .create = 1);
+	char dir[] = "/tmp/kmemsnap-alloc-XXXXXX";
+	char name[KMEMSNAP_STORE_NAME_MAX], cmd[64];
+	struct kmemsnap_store *store = NULL;
+	int errs[MAX_ROOTS][CAPTURES_PER_ROOT];
+	int pruned;
+	unsigned long calls;
+	size_t i;
+	int j;
+
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK_EQ_U(kmemsnap_store_open(&store, dir, &sopts), 0);
+	open_roots(&r);
+	counting_on();
+	for (i = 0; i < r.n; i++)
+		for (j = 0; j < CAPTURES_PER_ROOT; j++)
+			errs[i][j] = kmemsnap_capture_to_store(
+				r.rec[i], NULL, store, name, sizeof(name));
+	pruned = kmemsnap_store_prune(store);
+	calls = counting_off();
+
+	CHECK_EQ_U(calls, 0);
+	for (i = 0; i < r.n; i++)
+		for (j = 0; j < CAPTURES_PER_ROOT; j++)
+			CHECK_EQ_U(errs[i][j], 0);
+	CHECK_EQ_U(pruned, 0);
+	kmemsnap_store_close(store);
+	close_roots(&r);
+	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", dir);
+	CHECK(system(cmd) == 0);
+}
+
 /* Feeding the OOM parser (the watcher does it from its poll loop, maybe
  * while memory is short) and embedding its report allocate nothing either. */
 static void test_oom_parser_allocates_nothing(void)
@@ -376,6 +415,7 @@ int main(void)
 	RUN(test_capture_allocates_nothing);
 	RUN(test_capture_to_fd_allocates_nothing);
 	RUN(test_capture_to_file_allocates_nothing);
+	RUN(test_capture_to_store_allocates_nothing);
 	RUN(test_oom_parser_allocates_nothing);
 	return tl_summary();
 }

@@ -139,6 +139,174 @@ KMEMSNAP_API int kmemsnap_capture_to_file(struct kmemsnap_recorder *rec,
 KMEMSNAP_API int kmemsnap_snapshot_to_file(const char *path,
 					   const struct kmemsnap_recorder_opts *opts);
 
+/* The black-box store (docs/STORE.md): a directory of snapshots named
+ * "<utc-time>_<boot>_<trigger>.kms" ("20261123T120102.123456Z_0f6a3c52_oom.kms"),
+ * so that names sort by time, kept within a byte and a count budget.
+ * Retention removes the oldest snapshots first but protects the first
+ * snapshot of every boot and those taken by the oom, crash and
+ * boot-collect triggers, as long as the protected ones fit in max_protected_percent of each budget:
+ * the newest protected snapshots that together fit keep their protection,
+ * older ones are then treated like the rest. Retention reads only names and
+ * sizes, never the files. */
+struct kmemsnap_store_opts {
+	size_t sz;
+	/* Byte budget of the snapshots (default 256 MiB). */
+	uint64_t max_bytes;
+	/* Count budget (default 2000, at most 1000000). */
+	uint32_t max_files;
+	/* Share of each budget the protected snapshots may hold, 1 to 100
+	 * (default 25). */
+	uint32_t max_protected_percent;
+	/* Create the directory (mode 0700) when it is missing; its parent
+	 * must exist. */
+	int create;
+};
+
+/* Room for a stored snapshot's name and its NUL. */
+#define KMEMSNAP_STORE_NAME_MAX 64
+
+struct kmemsnap_store;
+
+/* What the last retention pass of a store handle found and did. */
+struct kmemsnap_store_pass {
+	size_t sz;
+	/* 0, or why the pass did not run or stopped early: -EAGAIN when
+	 * another pass held the store's lock for over a second, else the
+	 * errno of listing the directory (nothing was removed then). */
+	int error;
+	uint32_t files;           /* snapshots left in the store */
+	uint64_t bytes;
+	uint32_t protected_files; /* of which protected */
+	uint64_t protected_bytes;
+	uint32_t removed;         /* snapshots the pass deleted */
+	uint32_t temps_removed;   /* leftovers of writers that died */
+	/* Snapshots beyond what the pass can track (max_files and a quarter):
+	 * they count toward the budgets, but only the oldest tracked ones
+	 * were candidates for removal. */
+	uint32_t untracked;
+};
+
+/* Opens (with opts->create, creates) the store directory and allocates
+ * every buffer its writes and retention passes need, so that
+ * kmemsnap_capture_to_store() allocates nothing. The directory is opened
+ * once, never through a symlink (a symlink as its last component is
+ * refused with -ELOOP), and stays open. opts may be NULL for defaults
+ * (then the directory must exist).
+ * Ownership: *out belongs to the caller; release it with
+ * kmemsnap_store_close().
+ * Returns 0, -EINVAL for bad options, -ENOMEM, or the errno of creating or
+ * opening dir (-ENOTDIR, -ELOOP, -ENOENT, -EACCES).
+ * Async-signal-safe: no. */
+KMEMSNAP_API int kmemsnap_store_open(struct kmemsnap_store **out,
+				     const char *dir,
+				     const struct kmemsnap_store_opts *opts);
+
+/* Closes a store handle and frees what it owns. Accepts NULL.
+ * Async-signal-safe: no. */
+KMEMSNAP_API void kmemsnap_store_close(struct kmemsnap_store *store);
+
+/* Captures with rec and stores the blob: a temporary file in the store
+ * (mode 0600, never through a symlink), fsync, rename to its final name
+ * without replacing any file (a counter is appended when the name is
+ * taken), fsync of the directory; then runs a retention pass. A reader
+ * never sees a partial file under a final name. The name is built from
+ * the capture's header: its CLOCK_REALTIME, the boot id and the trigger.
+ * name_out (may be NULL) receives the stored file's name, relative to the
+ * store; name_cap must then be at least KMEMSNAP_STORE_NAME_MAX.
+ * Returns 0 when the snapshot is stored and the pass completed, 1 when it
+ * is stored but the pass could not complete (see
+ * kmemsnap_store_last_pass()), or a negative errno when nothing was stored:
+ * the errors of kmemsnap_capture(), -EBUSY when the store handle is in use,
+ * -EEXIST when no free name was found, or the errno of writing.
+ * A store handle serves one call at a time (it owns the pass's buffers);
+ * several handles and processes may share one directory.
+ * Performs no heap allocation. Async-signal-safe: yes (it may wait up to a
+ * second for another process's retention pass). */
+KMEMSNAP_API int kmemsnap_capture_to_store(struct kmemsnap_recorder *rec,
+					   const struct kmemsnap_capture_opts *opts,
+					   struct kmemsnap_store *store,
+					   char *name_out, size_t name_cap);
+
+/* Runs a retention pass: removes leftover temporary files of writers that
+ * died (or older than a minute), then snapshots by the rule above until
+ * both budgets hold. Passes of all processes are serialized by a lock on
+ * the directory (flock); a pass waits up to a second for it.
+ * Returns the number of snapshots removed, or a negative errno (-EAGAIN,
+ * -EBUSY, or the errno of listing the directory); details in
+ * kmemsnap_store_last_pass(). Performs no heap allocation.
+ * Async-signal-safe: yes. */
+KMEMSNAP_API int kmemsnap_store_prune(struct kmemsnap_store *store);
+
+/* Copies the result of the handle's last retention pass into *out (set
+ * out->sz; a smaller, older struct gets the fields it has). Returns 0,
+ * -EINVAL, or -ENODATA before the first pass. Async-signal-safe: yes. */
+KMEMSNAP_API int kmemsnap_store_last_pass(const struct kmemsnap_store *store,
+					  struct kmemsnap_store_pass *out);
+
+/* The crash handler (docs/CRASH.md). When the process receives one of its
+ * signals, it takes a snapshot with a crash section (signal, code, fault
+ * address, the faulting thread's backtrace as program counters, and the
+ * loaded modules with their build ids), writes it to a store or a file,
+ * then restores the handlers it replaced and lets the signal proceed, so
+ * the usual core dump (or the previous handler) still happens.
+ * `kmemsnap show` symbolizes the backtrace later, offline.
+ *
+ * A handler for a signal is process-global by nature, like sigaction():
+ * one crash handler can be installed at a time, and install, refresh and
+ * uninstall must not race each other or a crash. */
+struct kmemsnap_crash_opts {
+	size_t sz;
+	/* The recorder that captures. NULL: the handler creates its own with
+	 * default options and frees it on uninstall. A recorder given here is
+	 * the caller's and must outlive the handler; a capture running on it
+	 * when the crash happens makes the handler wait for it (at most a
+	 * second). */
+	struct kmemsnap_recorder *recorder;
+	/* Where the snapshot goes: a store (the caller's; it must stay open
+	 * while the handler is installed), or a file path, replaced
+	 * atomically (its directory is opened at install; the name is
+	 * copied). Exactly one of the two. */
+	struct kmemsnap_store *store;
+	const char *path;
+	/* Signals to handle. NULL: SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT.
+	 * At most 16; SIGKILL and SIGSTOP cannot be handled. The array is
+	 * copied. */
+	const int *signals;
+	size_t n_signals;
+	/* The alternate signal stack the handler runs on (default 256 KiB,
+	 * at least 64 KiB: a capture needs some 20 KiB of it). It is set for
+	 * the installing thread only; see docs/CRASH.md for other threads. */
+	size_t altstack_bytes;
+	/* Frames of the backtrace kept (default 128, at most 1024). */
+	uint32_t max_frames;
+	/* Loaded modules kept (default 512, at most 16384). */
+	uint32_t max_modules;
+};
+
+/* Installs the crash handler: allocates everything it needs (the
+ * alternate stack, the module table, the recorder unless given), reads the
+ * list of loaded modules and their build ids, and sets the handler for
+ * each signal with sigaction(), keeping the previous actions.
+ * Returns 0, -EINVAL for bad options, -EEXIST when a crash handler is
+ * already installed, -ENOMEM, or the errno of opening the path's directory
+ * or of sigaltstack()/sigaction().
+ * Async-signal-safe: no. */
+KMEMSNAP_API int kmemsnap_crash_handler_install(const struct kmemsnap_crash_opts *opts);
+
+/* Reads the list of loaded modules again: call it after dlopen() or
+ * dlclose(), or frames in those modules are recorded without one.
+ * Returns 0, -ENOENT when no handler is installed, or -EBUSY during a
+ * crash. Allocates nothing. Async-signal-safe: no. */
+KMEMSNAP_API int kmemsnap_crash_handler_refresh(void);
+
+/* Restores the previous action of every signal whose handler is still
+ * this one, restores the installing thread's previous alternate stack if
+ * it is still this one's, and frees what install allocated. Call it from
+ * the installing thread: from another one, the alternate stack stays
+ * mapped, as the installing thread may still be using it. Does nothing
+ * when no handler is installed. Async-signal-safe: no. */
+KMEMSNAP_API void kmemsnap_crash_handler_uninstall(void);
+
 /* What a blob's kmemsnap header says. */
 struct kmemsnap_blob_info {
 	size_t sz;
