@@ -69,6 +69,32 @@ bool cli_parse_u32(const char *prog, const char *opt, const char *arg,
 	return true;
 }
 
+bool cli_parse_bytes(const char *prog, const char *opt, const char *arg,
+		     uint64_t *out)
+{
+	static const char suffixes[] = "KMGT";
+	unsigned long long v;
+	const char *unit;
+	unsigned shift = 0;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	unit = *end ? strchr(suffixes, *end) : NULL;
+	if (unit && end[1] == '\0') {
+		shift = 10 * (unsigned)(unit - suffixes + 1);
+		end++;
+	}
+	if (*arg < '0' || *arg > '9' || *end || errno || v > (UINT64_MAX >> shift)) {
+		cli_usage_error(prog, "%s: '%s' is not a byte count (digits, "
+				      "optionally followed by K, M, G or T)",
+				opt, arg);
+		return false;
+	}
+	*out = (uint64_t)v << shift;
+	return true;
+}
+
 const char *cli_strerror(int err)
 {
 	/* The library words its own codes (EMSGSIZE, EBADMSG, ...) for what it

@@ -23,6 +23,11 @@ int cmd_capture(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_timeline(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* "kmemsnap: <what>: <message>" on stderr; what may be NULL. */
 void cli_error(const char *what, const char *fmt, ...)
@@ -41,6 +46,12 @@ int cli_help(const char *text);
  * reports a usage error for prog and returns false. */
 bool cli_parse_u32(const char *prog, const char *opt, const char *arg,
 		   uint32_t min, uint32_t max, uint32_t *out);
+
+/* Parses a byte count for option opt: decimal digits with an optional
+ * binary suffix K, M, G or T (KiB, MiB, ...). On error reports a usage
+ * error for prog and returns false. */
+bool cli_parse_bytes(const char *prog, const char *opt, const char *arg,
+		     uint64_t *out);
 
 /* Text for a negative errno from the library or the C library. */
 const char *cli_strerror(int err);

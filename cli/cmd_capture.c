@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -14,16 +15,20 @@
 #include "units.h"
 
 static const char help[] =
-	"usage: kmemsnap capture [-v] [-o FILE] [--root DIR] [--slab-top N]\n"
-	"                        [--process-top N] [--trigger WHY] [--detail TEXT]\n"
-	"                        [--kmsg | --kmsg-file FILE] [--cgroup PATH]\n"
-	"                        [--kmemleak-scan]\n"
+	"usage: kmemsnap capture [-v] [-o FILE | --store DIR] [--root DIR]\n"
+	"                        [--slab-top N] [--process-top N] [--trigger WHY]\n"
+	"                        [--detail TEXT] [--kmsg | --kmsg-file FILE]\n"
+	"                        [--cgroup PATH] [--kmemleak-scan]\n"
 	"\n"
 	"Takes a snapshot of this machine's memory and writes it to FILE, which is\n"
-	"replaced atomically, or to standard output when that is not a terminal.\n"
+	"replaced atomically, into a store directory, or to standard output when\n"
+	"that is not a terminal.\n"
 	"\n"
 	"Options:\n"
 	"  -o, --output FILE    write to FILE (temporary file, fsync, rename)\n"
+	"      --store DIR      write into the store DIR (created if missing) under\n"
+	"                       a name that says when, in which boot and why, then\n"
+	"                       apply its retention (docs/STORE.md; see kmemsnap ls)\n"
 	"      --root DIR       read /proc and /sys below DIR instead of / (a copy\n"
 	"                       of another machine's files, a test tree)\n"
 	"      --slab-top N     slab caches kept in full, largest first\n"
@@ -55,10 +60,12 @@ enum {
 	OPT_KMSG_FILE,
 	OPT_CGROUP,
 	OPT_KMEMLEAK_SCAN,
+	OPT_STORE,
 };
 
 struct capture_args {
 	const char *output;
+	const char *store;
 	bool verbose;
 	const char *kmsg; /* "/dev/kmsg" or a saved log, NULL: neither */
 	bool kmsg_file;
@@ -101,6 +108,7 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 		{ "kmsg-file", required_argument, NULL, OPT_KMSG_FILE },
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
 		{ "kmemleak-scan", no_argument, NULL, OPT_KMEMLEAK_SCAN },
+		{ "store", required_argument, NULL, OPT_STORE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -140,6 +148,7 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 			break;
 		case OPT_CGROUP: a->rec.cgroup = optarg; break;
 		case OPT_KMEMLEAK_SCAN: a->rec.kmemleak_scan = 1; break;
+		case OPT_STORE: a->store = optarg; break;
 		case 'v': a->verbose = true; break;
 		case 'h': return cli_help(help);
 		default: return cli_usage_error(prog, NULL);
@@ -148,8 +157,10 @@ static int parse_args(int argc, char **argv, struct capture_args *a)
 	if (optind < argc)
 		return cli_usage_error(prog, "unexpected argument '%s'",
 				       argv[optind]);
+	if (a->output && a->store)
+		return cli_usage_error(prog, "give -o or --store, not both");
 	/* A snapshot is binary: it would garble the terminal. */
-	if (!a->output && isatty(STDOUT_FILENO))
+	if (!a->output && !a->store && isatty(STDOUT_FILENO))
 		return cli_usage_error(prog, "standard output is a terminal; "
 					     "give -o FILE or redirect it");
 	return -1;
@@ -225,6 +236,33 @@ static int read_oom_report(const struct capture_args *a,
 	return err;
 }
 
+/* Captures into the store; its path goes to stored (for -v). A retention
+ * pass that could not complete leaves the snapshot stored: a warning. */
+static int write_to_store(struct kmemsnap_recorder *rec,
+			  const struct capture_args *a, char *stored,
+			  size_t cap, long long *bytes)
+{
+	KMEMSNAP_OPTS(kmemsnap_store_opts, opts, .create = 1);
+	char name[KMEMSNAP_STORE_NAME_MAX];
+	struct kmemsnap_store *store;
+	struct stat st;
+	int err = kmemsnap_store_open(&store, a->store, &opts);
+
+	*bytes = -1;
+	if (err < 0)
+		return err;
+	err = kmemsnap_capture_to_store(rec, &a->cap, store, name, sizeof(name));
+	kmemsnap_store_close(store);
+	if (err < 0)
+		return err;
+	if (err > 0)
+		cli_error(a->store, "snapshot stored, but the retention pass "
+				    "did not complete");
+	snprintf(stored, cap, "%s/%s", a->store, name);
+	*bytes = stat(stored, &st) == 0 ? st.st_size : -1;
+	return 0;
+}
+
 /* Captures to the file, or to stdout; *bytes is the blob's size when it
  * can be known (not for a pipe), else -1. */
 static int write_snapshot(struct kmemsnap_recorder *rec,
@@ -254,6 +292,7 @@ int cmd_capture(int argc, char **argv)
 		.cap = { .sz = sizeof(a.cap) },
 	};
 	const char *dest;
+	char stored[PATH_MAX + KMEMSNAP_STORE_NAME_MAX];
 	struct kmemsnap_recorder *rec;
 	struct kmemsnap_oom_parser *oom = NULL;
 	uint64_t start, elapsed;
@@ -263,7 +302,7 @@ int cmd_capture(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	dest = a.output ? a.output : "<stdout>";
+	dest = a.output ? a.output : a.store ? a.store : "<stdout>";
 	if (a.kmsg) {
 		err = read_oom_report(&a, &oom);
 		if (err < 0) {
@@ -276,13 +315,15 @@ int cmd_capture(int argc, char **argv)
 	}
 	err = kmemsnap_recorder_new(&rec, &a.rec);
 	if (err < 0) {
-		cli_error(a.rec.root, "cannot prepare the capture: %s",
+		cli_error(a.rec.root ? a.rec.root : "/",
+			  "cannot prepare the capture: %s",
 			  cli_strerror(err));
 		kmemsnap_oom_parser_free(oom);
 		return CLI_FAIL;
 	}
 	start = monotonic_ns();
-	err = write_snapshot(rec, &a, &bytes);
+	err = a.store ? write_to_store(rec, &a, stored, sizeof(stored), &bytes)
+		      : write_snapshot(rec, &a, &bytes);
 	elapsed = monotonic_ns() - start;
 	kmemsnap_recorder_free(rec);
 	kmemsnap_oom_parser_free(oom);
@@ -292,7 +333,7 @@ int cmd_capture(int argc, char **argv)
 		return CLI_FAIL;
 	}
 	if (a.verbose) {
-		fprintf(stderr, "kmemsnap: wrote %s", dest);
+		fprintf(stderr, "kmemsnap: wrote %s", a.store ? stored : dest);
 		if (bytes >= 0)
 			fprintf(stderr, " (%s)",
 				human_bytes((uint64_t)bytes).s);

@@ -9,10 +9,12 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "json.h"
+#include "show_crash.h"
 #include "snapfile.h"
 #include "units.h"
 
@@ -25,17 +27,51 @@ typedef Kmemsnap__V1__VmallocCaller KsVmallocCaller;
 typedef Kmemsnap__V1__VmallocKindTotal KsVmallocKind;
 typedef Kmemsnap__V1__Processes KsProcesses;
 typedef Kmemsnap__V1__Process KsProcess;
+typedef Kmemsnap__V1__Kmemleak KsKmemleak;
+typedef Kmemsnap__V1__KmemleakGroup KsLeakGroup;
+typedef Kmemsnap__V1__KmemleakObject KsLeakObject;
+typedef Kmemsnap__V1__Shmem KsShmem;
+typedef Kmemsnap__V1__MemoryMount KsMount;
+typedef Kmemsnap__V1__ShmSegment KsSegment;
+typedef Kmemsnap__V1__Pressure KsPressure;
+typedef Kmemsnap__V1__PressureLine KsPressureLine;
+typedef Kmemsnap__V1__Cgroup KsCgroup;
+typedef Kmemsnap__V1__KeyValue KsKeyValue;
+typedef Kmemsnap__V1__OomReport KsOomReport;
+typedef Kmemsnap__V1__OomTask KsOomTask;
+typedef Kmemsnap__V1__OomSlabCache KsOomSlab;
+typedef Kmemsnap__V1__OomKill KsOomKill;
 
 #define DEFAULT_TOP 15
 /* Only for a snapshot without its page size (the library records it). */
 #define FALLBACK_PAGE_SIZE 4096
+/* Characters of a cgroup path in the process table; longer ones lose their
+ * start, as the end (service, container) says the most. */
+#define CGROUP_COLUMNS 32
+/* Frames of a kmemleak backtrace shown; the deepest are syscall entry. */
+#define LEAK_FRAMES 8
+/* mm/kmemleak.c: hex_dump_object prints at most HEX_MAX_LINES (2) rows of
+ * HEX_ROW_SIZE (16) bytes; a longer dump is not the kernel's. */
+#define HEX_ROW 16
+#define HEX_ROWS 2
+/* The v1 memcg block of an OOM report prints the PAGE_COUNTER_MAX limit in
+ * kB (9007199254740988kB with 4 KiB pages, mm/memcontrol.c:
+ * mem_cgroup_print_oom_meminfo); from 2^62 bytes on, a limit is none. */
+#define UNLIMITED_KB (1ull << 52)
 
 static const char help[] =
 	"usage: kmemsnap show [--json [--compact]] [--top N] [--color=WHEN] FILE\n"
 	"\n"
 	"Prints the snapshot in FILE (- is standard input): its header, how each\n"
 	"section was read, the main /proc/meminfo figures, the largest slab\n"
-	"caches, vmalloc callers, and processes by OOM score.\n"
+	"caches, vmalloc callers, processes by OOM score, kmemleak's unreferenced\n"
+	"objects, memory-backed filesystems and SysV shared memory, memory\n"
+	"pressure, memory cgroups and the kernel's OOM report, when the snapshot\n"
+	"has them.\n"
+	"\n"
+	"A crash handler's snapshot also shows the signal and the backtrace,\n"
+	"symbolized from the modules' files on this machine or from debug files\n"
+	"found by build id below $KMEMSNAP_DEBUG_DIR (default /usr/lib/debug).\n"
 	"\n"
 	"Options:\n"
 	"      --json          print the whole snapshot as JSON instead, in\n"
@@ -91,6 +127,82 @@ static struct human opt_kb(bool has, uint64_t kb)
 static uint64_t pages_bytes(const struct view *v, uint64_t pages)
 {
 	return pages * v->page_size;
+}
+
+/* Appends to h, cut at its size: for lines made of optional parts. */
+static void vappend(struct human *h, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+static void vappend(struct human *h, const char *fmt, va_list ap)
+{
+	size_t len = strlen(h->s);
+
+	vsnprintf(h->s + len, sizeof(h->s) - len, fmt, ap);
+}
+
+static void append(struct human *h, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void append(struct human *h, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vappend(h, fmt, ap);
+	va_end(ap);
+}
+
+/* Appends one more ", "-separated part when has is true. */
+static void list_item(struct human *h, bool has, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void list_item(struct human *h, bool has, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!has)
+		return;
+	if (h->s[0])
+		append(h, ", ");
+	va_start(ap, fmt);
+	vappend(h, fmt, ap);
+	va_end(ap);
+}
+
+/* "  ... 3 of 5 caches shown" under a table that --top cut. */
+static void shown_note(const char *indent, size_t n, uint64_t total,
+		       const char *what)
+{
+	if (n < total)
+		printf("%s... %zu of %llu %s shown\n", indent, n,
+		       (unsigned long long)total, what);
+}
+
+/* A copy of the array of n message pointers at elems, in cmp's order: a
+ * table shown largest first leaves the snapshot as it is. Free it; NULL
+ * when out of memory. */
+static void *sorted(const void *elems, size_t n,
+		    int (*cmp)(const void *, const void *))
+{
+	void *out = calloc(n ? n : 1, sizeof(void *));
+
+	if (!out)
+		return NULL;
+	memcpy(out, elems, n * sizeof(void *));
+	qsort(out, n, sizeof(void *), cmp);
+	return out;
+}
+
+/* Descending order of two counts, for qsort. */
+static int desc(uint64_t a, uint64_t b)
+{
+	return (a < b) - (a > b);
+}
+
+/* strcmp with NULL first: a tie-break that keeps the order the same on
+ * every C library. */
+static int text_cmp(const char *a, const char *b)
+{
+	if (!a || !b)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
 }
 
 /* ---- header ------------------------------------------------------------- */
@@ -256,6 +368,8 @@ static bool available(const char *title, const KsStatus *st)
 		printf(": %s", human_errno(st->error_number).s);
 	if (st->path)
 		printf(" (%s)", human_text(st->path).s);
+	if (st->detail)
+		printf(": %s", human_text(st->detail).s);
 	putchar('\n');
 	return false;
 }
@@ -390,35 +504,6 @@ static void show_slab(const KsSlab *s, const struct view *v)
 
 /* ---- vmalloc ------------------------------------------------------------ */
 
-/* VmallocFlag bits as words, from the enum: "vmalloc,vpages". */
-static struct human flag_words(uint32_t flags)
-{
-	const ProtobufCEnumDescriptor *d =
-		&kmemsnap__v1__vmalloc_flag__descriptor;
-	struct human h = { "" };
-	size_t len = 0;
-	unsigned i;
-
-	for (i = 0; i < d->n_values; i++) {
-		uint32_t bit = (uint32_t)d->values[i].value;
-
-		if (bit == 0 || (flags & bit) != bit)
-			continue;
-		flags &= ~bit;
-		len += (size_t)snprintf(h.s + len, sizeof(h.s) - len, "%s%s",
-					len ? "," : "",
-					enum_word(d, (int)bit).s);
-		if (len >= sizeof(h.s))
-			return h;
-	}
-	if (flags)
-		snprintf(h.s + len, sizeof(h.s) - len, "%s0x%x", len ? "," : "",
-			 flags);
-	else if (len == 0)
-		snprintf(h.s, sizeof(h.s), "-");
-	return h;
-}
-
 static void show_vmalloc_kinds(const KsVmalloc *vm, const struct view *v)
 {
 	size_t i;
@@ -458,7 +543,7 @@ static void show_vmalloc(const KsVmalloc *vm, const struct view *v)
 
 		printf("  %11s %11s %8llu  %-22s %s\n", human_bytes(c->bytes).s,
 		       human_bytes(pages_bytes(v, c->pages)).s,
-		       (unsigned long long)c->areas, flag_words(c->flags).s,
+		       (unsigned long long)c->areas, vmalloc_flag_words(c->flags).s,
 		       human_text(c->caller).s);
 	}
 	if (n < vm->callers_total)
@@ -474,9 +559,41 @@ static void show_vmalloc(const KsVmalloc *vm, const struct view *v)
 
 /* ---- processes ---------------------------------------------------------- */
 
+/* Sanitised text cut from the left to at most width characters, "…"
+ * marking the cut. human_text leaves only whole UTF-8 sequences. */
+static struct human tail_text(const char *s, size_t width)
+{
+	struct human t = human_text(s), h;
+	const char *p = t.s;
+	size_t chars = 0, skip;
+
+	while (*p) {
+		p += utf8_len((const uint8_t *)p, strnlen(p, 4));
+		chars++;
+	}
+	if (chars <= width)
+		return t;
+	p = t.s;
+	for (skip = chars - (width - 1); skip > 0; skip--)
+		p += utf8_len((const uint8_t *)p, strnlen(p, 4));
+	snprintf(h.s, sizeof(h.s), "…%s", p);
+	return h;
+}
+
+/* The process's memory cgroup from the snapshot's path table, or NULL. */
+static const char *process_cgroup(const KsProcesses *p, const KsProcess *t)
+{
+	return t->has_cgroup && t->cgroup < p->n_cgroup_paths ?
+		       p->cgroup_paths[t->cgroup] :
+		       NULL;
+}
+
 static void show_processes(const KsProcesses *p, const struct view *v)
 {
-	const char *row = "  %7s %-16s %5s %5s %10s %10s %10s %10s %10s\n";
+	const char *row = "  %7s %-16s %5s %5s %10s %10s %10s %10s %10s";
+	/* A snapshot without cgroup paths (no /proc/PID/cgroup) gets no
+	 * column of dashes. */
+	bool cgroups = p->n_cgroup_paths > 0;
 	size_t i, n = rows(v, p->n_top);
 
 	if (!available("Processes", p->status))
@@ -486,6 +603,7 @@ static void show_processes(const KsProcesses *p, const struct view *v)
 	       p->kernel_threads);
 	printf(row, "PID", "COMM", "OOM", "ADJ", "RSS", "ANON", "FILE", "SHMEM",
 	       "SWAP");
+	printf("%s\n", cgroups ? "  CGROUP" : "");
 	for (i = 0; i < n; i++) {
 		const KsProcess *t = p->top[i];
 		char pid[16], score[16], adj[16];
@@ -501,6 +619,11 @@ static void show_processes(const KsProcesses *p, const struct view *v)
 		       opt_kb(t->has_rss_file_kb, t->rss_file_kb).s,
 		       opt_kb(t->has_rss_shmem_kb, t->rss_shmem_kb).s,
 		       opt_kb(t->has_vm_swap_kb, t->vm_swap_kb).s);
+		if (cgroups)
+			printf("  %s",
+			       tail_text(process_cgroup(p, t), CGROUP_COLUMNS)
+				       .s);
+		putchar('\n');
 	}
 	if (n < p->count)
 		printf("  ... %zu of %u processes shown\n", n, p->count);
@@ -510,7 +633,607 @@ static void show_processes(const KsProcesses *p, const struct view *v)
 	       opt_kb(p->has_rss_file_kb_total, p->rss_file_kb_total).s,
 	       opt_kb(p->has_rss_shmem_kb_total, p->rss_shmem_kb_total).s,
 	       opt_kb(p->has_vm_swap_kb_total, p->vm_swap_kb_total).s);
+	putchar('\n');
 	truncated_note(p->status);
+}
+
+/* ---- kmemleak ----------------------------------------------------------- */
+
+/* Milliseconds as seconds with the kernel's three decimals: "105.641". */
+static struct human ms_seconds(uint64_t ms)
+{
+	struct human h;
+
+	snprintf(h.s, sizeof(h.s), "%llu.%03llu",
+		 (unsigned long long)(ms / 1000),
+		 (unsigned long long)(ms % 1000));
+	return h;
+}
+
+/* A group's ages, youngest to oldest: "105.641-445.740 s", or "-" for a
+ * kernel that no longer prints "(age N.NNNs)" (~6.5+). */
+static struct human leak_ages(const KsLeakGroup *g)
+{
+	struct human h = { "" };
+
+	if (!g->has_oldest_age_ms)
+		return human_text(NULL);
+	if (g->has_newest_age_ms && g->newest_age_ms != g->oldest_age_ms)
+		append(&h, "%s-", ms_seconds(g->newest_age_ms).s);
+	append(&h, "%s s", ms_seconds(g->oldest_age_ms).s);
+	return h;
+}
+
+/* "demo-ctl pid 2301, 2.0 KiB at 0xffff888012345000" */
+static struct human leak_sample(const KsLeakObject *o)
+{
+	struct human h = { "" };
+
+	if (!o)
+		return human_text(NULL);
+	append(&h, "%s", human_text(o->comm).s);
+	if (o->has_pid)
+		append(&h, " pid %d", o->pid);
+	if (o->has_size_bytes)
+		append(&h, ", %s", human_bytes(o->size_bytes).s);
+	if (o->has_address)
+		append(&h, " at 0x%llx", (unsigned long long)o->address);
+	return h;
+}
+
+static void show_hex_dump(const ProtobufCBinaryData *d)
+{
+	size_t max = HEX_ROW * HEX_ROWS, n = d->len < max ? d->len : max;
+	size_t i, k;
+
+	for (i = 0; i < n; i += HEX_ROW) {
+		printf("      %-4s", i == 0 ? "hex" : "");
+		for (k = i; k < n && k < i + HEX_ROW; k++)
+			printf(" %02x", d->data[k]);
+		putchar('\n');
+	}
+	if (n < d->len)
+		printf("          … %zu more bytes\n", d->len - n);
+}
+
+/* Frames index the section's symbol table; an index past it is a damaged
+ * file, shown rather than followed. */
+static void show_leak_frames(const KsKmemleak *k, const KsLeakGroup *g)
+{
+	size_t i, n = g->n_frames < LEAK_FRAMES ? g->n_frames : LEAK_FRAMES;
+
+	for (i = 0; i < n; i++) {
+		uint32_t f = g->frames[i];
+
+		if (f < k->n_symbols)
+			printf("      %s\n", human_text(k->symbols[f]).s);
+		else
+			printf("      ? (symbol %u of %zu)\n", f, k->n_symbols);
+	}
+	if (n < g->n_frames)
+		printf("      … %zu more\n", g->n_frames - n);
+}
+
+static void show_kmemleak(const KsKmemleak *k, const struct view *v)
+{
+	const char *row = "  %8s %11s  %-19s %s\n";
+	size_t i, n = rows(v, k->n_groups);
+
+	if (!available("Kmemleak", k->status))
+		return;
+	heading("Kmemleak: unreferenced objects by backtrace");
+	printf("  %llu objects, %s, %u backtraces (%s)\n",
+	       (unsigned long long)k->objects_total,
+	       human_bytes(k->bytes_total).s, k->groups_total,
+	       k->scanned ? "scanned just before reading" :
+			    "from kmemleak's last periodic scan");
+	if (k->cut_groups || k->cut_objects)
+		printf("  not kept (past the bound): %u backtraces, %llu "
+		       "objects, %s\n",
+		       k->cut_groups, (unsigned long long)k->cut_objects,
+		       human_bytes(k->cut_bytes).s);
+	if (k->n_groups > 0)
+		printf(row, "OBJECTS", "BYTES", "AGE", "SAMPLE");
+	for (i = 0; i < n; i++) {
+		const KsLeakGroup *g = k->groups[i];
+
+		printf(row, human_count(g->objects).s, human_bytes(g->bytes).s,
+		       leak_ages(g).s, leak_sample(g->sample).s);
+		if (g->sample && g->sample->has_hex_dump)
+			show_hex_dump(&g->sample->hex_dump);
+		show_leak_frames(k, g);
+	}
+	shown_note("  ", n, k->groups_total, "backtraces");
+	truncated_note(k->status);
+}
+
+/* ---- shmem -------------------------------------------------------------- */
+
+static void show_mount(const KsMount *m)
+{
+	const char *row = "  %-10s %10s %10s %6s %17s  %s";
+	struct human type =
+		enum_word(&kmemsnap__v1__fs_type__descriptor, m->fs_type);
+	char inodes[48] = "-";
+
+	if (m->has_statfs_errno) {
+		printf(row, type.s, "-", "-", "-", "-",
+		       human_text(m->mount_point).s);
+		printf("  (statfs: %s)\n", human_errno(m->statfs_errno).s);
+		return;
+	}
+	if (m->has_inodes)
+		snprintf(inodes, sizeof(inodes), "%llu/%llu",
+			 (unsigned long long)m->inodes_used,
+			 (unsigned long long)m->inodes);
+	printf(row, type.s, human_bytes(m->used_bytes).s,
+	       human_bytes(m->size_bytes).s,
+	       human_percent(m->used_bytes, m->size_bytes).s, inodes,
+	       human_text(m->mount_point).s);
+	putchar('\n');
+}
+
+static void show_mounts(const KsShmem *sh, const struct view *v)
+{
+	size_t i, n = rows(v, sh->n_mounts);
+
+	if (!available("Memory-backed filesystems", sh->status))
+		return;
+	heading("Memory-backed filesystems (tmpfs, ramfs, hugetlbfs, "
+		"devtmpfs)");
+	if (sh->n_mounts == 0) {
+		printf("  none mounted\n");
+		return;
+	}
+	printf("  %-10s %10s %10s %6s %17s  %s\n", "TYPE", "USED", "SIZE",
+	       "USE%", "INODES", "MOUNT");
+	for (i = 0; i < n; i++)
+		show_mount(sh->mounts[i]);
+	shown_note("  ", n, sh->n_mounts, "mounts");
+	truncated_note(sh->status);
+}
+
+/* ipc/shm.c: sysvipc_shm_proc_show; the key in hex and the mode in octal,
+ * as ipcs prints them. */
+static void show_segments(const KsShmem *sh, const struct view *v)
+{
+	const char *row = "  %10s  %-10s %10s %10s %6s %8s %8s %5s\n";
+	size_t i, n = rows(v, sh->n_segments);
+
+	/* A snapshot from before the SysV part has neither. */
+	if (!sh->sysvipc_status && !sh->has_segments_total)
+		return;
+	if (!available("SysV shared memory", sh->sysvipc_status))
+		return;
+	heading("SysV shared memory (/proc/sysvipc/shm)");
+	printf("  %u segments, %s, %s resident\n", sh->segments_total,
+	       human_bytes(sh->segment_bytes_total).s,
+	       human_bytes(sh->segment_rss_bytes_total).s);
+	if (sh->n_segments == 0)
+		return;
+	printf(row, "SHMID", "KEY", "SIZE", "RSS", "NATTCH", "CPID", "UID",
+	       "PERMS");
+	for (i = 0; i < n; i++) {
+		const KsSegment *g = sh->segments[i];
+
+		printf("  %10u  0x%08x %10s %10s %6u %8d %8u %5o\n", g->shmid,
+		       (uint32_t)g->key, human_bytes(g->size_bytes).s,
+		       human_bytes(g->rss_bytes).s, g->nattch, g->cpid, g->uid,
+		       g->perms);
+	}
+	shown_note("  ", n, sh->segments_total, "segments");
+	truncated_note(sh->sysvipc_status);
+}
+
+static void show_shmem(const KsShmem *sh, const struct view *v)
+{
+	show_mounts(sh, v);
+	show_segments(sh, v);
+}
+
+/* ---- pressure ----------------------------------------------------------- */
+
+/* kernel/sched/psi.c prints averages with two decimals; the snapshot keeps
+ * hundredths: 123 is "1.23%". */
+static struct human centipercent(bool has, uint32_t v)
+{
+	struct human h;
+
+	if (!has)
+		return human_text(NULL);
+	snprintf(h.s, sizeof(h.s), "%u.%02u%%", v / 100, v % 100);
+	return h;
+}
+
+static struct human us_duration(bool has, uint64_t us)
+{
+	if (!has)
+		return human_text(NULL);
+	return human_duration_ns(us > UINT64_MAX / 1000 ? UINT64_MAX :
+							  us * 1000);
+}
+
+static void pressure_line(const char *indent, const char *name,
+			  const KsPressureLine *l)
+{
+	if (!l)
+		return;
+	printf("%s%-6s %8s %8s %8s %13s\n", indent, name,
+	       centipercent(l->has_avg10_centipct, l->avg10_centipct).s,
+	       centipercent(l->has_avg60_centipct, l->avg60_centipct).s,
+	       centipercent(l->has_avg300_centipct, l->avg300_centipct).s,
+	       us_duration(l->has_total_us, l->total_us).s);
+}
+
+/* "some": at least one task stalled on memory; "full": all non-idle tasks
+ * at once. Averages over 10, 60 and 300 s, and the stall time in all. */
+static void pressure_table(const char *indent, const KsPressure *p)
+{
+	printf("%s%-6s %8s %8s %8s %13s\n", indent, "", "AVG10", "AVG60",
+	       "AVG300", "TOTAL");
+	pressure_line(indent, "some", p->some);
+	pressure_line(indent, "full", p->full);
+}
+
+static bool has_pressure(const KsPressure *p)
+{
+	return p && (p->some || p->full);
+}
+
+static void show_pressure(const KsPressure *p)
+{
+	if (!available("Pressure", p->status) || !has_pressure(p))
+		return;
+	heading("Memory pressure (/proc/pressure/memory)");
+	pressure_table("  ", p);
+	truncated_note(p->status);
+}
+
+/* ---- cgroups ------------------------------------------------------------ */
+
+/* The memory.stat keys that say where a cgroup's memory is, all in bytes:
+ * v2 (mm/memcontrol.c: memory_stat_format), then v1 (memcg1_stat_format). */
+static const char *const cgroup_stat_keys[] = {
+	"anon",
+	"file",
+	"kernel",
+	"kernel_stack",
+	"pagetables",
+	"slab_reclaimable",
+	"slab_unreclaimable",
+	"sock",
+	"shmem",
+	"percpu",
+	"vmalloc",
+	/* v1 */
+	"rss",
+	"cache",
+	"mapped_file",
+	"total_rss",
+	"total_cache",
+};
+
+/* A limit: the file said "max" (v2) or the v1 maximum when unset. */
+static struct human limit_bytes(bool has, uint64_t bytes)
+{
+	static const struct human unlimited = { "unlimited" };
+
+	return has ? human_bytes(bytes) : unlimited;
+}
+
+static void show_cgroup_events(const KsCgroup *cg)
+{
+	size_t i;
+
+	if (cg->n_events == 0)
+		return;
+	printf("  %-12s", cg->version == 1 ? "oom_control" : "events");
+	for (i = 0; i < cg->n_events; i++)
+		printf(" %s=%llu", human_text(cg->events[i]->key).s,
+		       (unsigned long long)cg->events[i]->value);
+	putchar('\n');
+}
+
+static void show_cgroup_stat(const KsCgroup *cg)
+{
+	bool any = false;
+	size_t i, k;
+
+	for (i = 0; i < sizeof(cgroup_stat_keys) / sizeof(*cgroup_stat_keys);
+	     i++)
+		for (k = 0; k < cg->n_stat; k++) {
+			const KsKeyValue *kv = cg->stat[k];
+
+			if (text_cmp(kv->key, cgroup_stat_keys[i]) != 0)
+				continue;
+			if (!any)
+				printf("  memory.stat:\n");
+			any = true;
+			printf("    %-20s %11s\n", cgroup_stat_keys[i],
+			       human_bytes(kv->value).s);
+			break;
+		}
+}
+
+static void show_cgroup(const KsCgroup *cg)
+{
+	struct human title = { "" }, about = { "" };
+
+	append(&title, "Memory cgroup %s", human_text(cg->path).s);
+	if (!available(title.s, cg->status))
+		return;
+	list_item(&about, cg->has_version, "v%u", cg->version);
+	list_item(&about, cg->trigger_reason != NULL, "%s",
+		  human_text(cg->trigger_reason).s);
+	heading("%s%s%s%s", title.s, about.s[0] ? " (" : "", about.s,
+		about.s[0] ? ")" : "");
+	if (cg->has_usage_bytes)
+		item("usage", "%s", human_bytes(cg->usage_bytes).s);
+	if (cg->has_usage_bytes && cg->has_max_bytes)
+		item("max", "%s (%s used)", human_bytes(cg->max_bytes).s,
+		     human_percent(cg->usage_bytes, cg->max_bytes).s);
+	else
+		item("max", "%s",
+		     limit_bytes(cg->has_max_bytes, cg->max_bytes).s);
+	/* memory.high is v2 only. */
+	if (cg->version != 1)
+		item("high", "%s",
+		     limit_bytes(cg->has_high_bytes, cg->high_bytes).s);
+	if (cg->has_kmem_usage_bytes)
+		item("kmem usage", "%s", human_bytes(cg->kmem_usage_bytes).s);
+	if (cg->has_swap_usage_bytes)
+		item("swap", "%s", human_bytes(cg->swap_usage_bytes).s);
+	show_cgroup_events(cg);
+	show_cgroup_stat(cg);
+	if (has_pressure(cg->pressure)) {
+		printf("  memory.pressure:\n");
+		pressure_table("    ", cg->pressure);
+	}
+	truncated_note(cg->status);
+}
+
+static void show_cgroups(const KsSnapshot *s, const struct view *v)
+{
+	size_t i, n = rows(v, s->n_cgroups);
+
+	for (i = 0; i < n; i++)
+		show_cgroup(s->cgroups[i]);
+	shown_note("  ", n, s->n_cgroups, "cgroups");
+}
+
+/* ---- kernel OOM report -------------------------------------------------- */
+
+static struct human opt_pages(const struct view *v, bool has, uint64_t pages)
+{
+	return has ? human_bytes(pages_bytes(v, pages)) : human_text(NULL);
+}
+
+/* A memcg figure of the report in kB, "unlimited" for the counter's
+ * maximum. */
+static struct human memcg_kb(uint64_t kb)
+{
+	static const struct human unlimited = { "unlimited" };
+
+	return kb >= UNLIMITED_KB ? unlimited : human_kb(kb);
+}
+
+/* "116 (stress-ng-vm): total-vm 10.0 GiB, anon-rss 7.6 GiB, ..." for the
+ * "Killed process" and "oom_reaper: reaped process" lines
+ * (mm/oom_kill.c: __oom_kill_process, oom_reap_task_mm). */
+static struct human oom_kill_text(const KsOomKill *k)
+{
+	struct human h = { "" }, parts = { "" };
+
+	list_item(&parts, k->has_total_vm_kb, "total-vm %s",
+		  human_kb(k->total_vm_kb).s);
+	list_item(&parts, k->has_anon_rss_kb, "anon-rss %s",
+		  human_kb(k->anon_rss_kb).s);
+	list_item(&parts, k->has_file_rss_kb, "file-rss %s",
+		  human_kb(k->file_rss_kb).s);
+	list_item(&parts, k->has_shmem_rss_kb, "shmem-rss %s",
+		  human_kb(k->shmem_rss_kb).s);
+	list_item(&parts, k->has_uid, "uid %u", k->uid);
+	list_item(&parts, k->has_oom_score_adj, "oom_score_adj %d",
+		  k->oom_score_adj);
+	append(&h, "%d (%s)%s%s", k->pid, human_text(k->comm).s,
+	       parts.s[0] ? ": " : "", parts.s);
+	return h;
+}
+
+/* Who asked for memory, how, and under which constraint
+ * (mm/oom_kill.c: dump_header, dump_oom_summary). */
+static void show_oom_header(const KsOomReport *r)
+{
+	struct human inv = { "" }, gfp = { "" }, con = { "" };
+
+	if (r->has_timestamp_us)
+		item("time", "%llu.%06llu s after boot",
+		     (unsigned long long)(r->timestamp_us / 1000000),
+		     (unsigned long long)(r->timestamp_us % 1000000));
+	list_item(&inv, r->invoker_comm != NULL, "%s",
+		  human_text(r->invoker_comm).s);
+	list_item(&inv, r->has_order, "order %d", r->order);
+	list_item(&inv, r->has_oom_score_adj, "oom_score_adj %d",
+		  r->oom_score_adj);
+	if (inv.s[0])
+		item("invoker", "%s", inv.s);
+	if (r->has_gfp_mask)
+		append(&gfp, "0x%llx", (unsigned long long)r->gfp_mask);
+	if (r->gfp_flags)
+		append(&gfp, "%s(%s)", gfp.s[0] ? " " : "",
+		       human_text(r->gfp_flags).s);
+	if (gfp.s[0])
+		item("gfp_mask", "%s", gfp.s);
+	list_item(&con, r->has_constraint, "%s",
+		  enum_word(&kmemsnap__v1__oom_constraint__descriptor,
+			    r->constraint)
+			  .s);
+	list_item(&con, r->has_global_oom && r->global_oom, "global");
+	if (con.s[0])
+		item("constraint", "%s", con.s);
+	if (r->oom_memcg)
+		item("oom memcg", "%s", human_text(r->oom_memcg).s);
+	if (r->task_memcg)
+		item("task memcg", "%s", human_text(r->task_memcg).s);
+}
+
+static int by_rss(const void *a, const void *b)
+{
+	const KsOomTask *x = *(const KsOomTask *const *)a;
+	const KsOomTask *y = *(const KsOomTask *const *)b;
+
+	if (x->rss_pages != y->rss_pages)
+		return desc(x->rss_pages, y->rss_pages);
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* dump_tasks(): pages, shown in bytes with the snapshot's page size. */
+static void show_oom_tasks(const KsOomReport *r, const struct view *v)
+{
+	const char *row = "    %7s %6s %10s %10s %10s %10s %10s %5s  %s\n";
+	/* Rows seen, kept or not; a file without the count has what it kept. */
+	uint64_t total = r->has_tasks_total ? r->tasks_total : r->n_tasks;
+	size_t i, n = rows(v, r->n_tasks);
+	const KsOomTask **t;
+
+	if (r->n_tasks == 0)
+		return;
+	t = sorted(r->tasks, r->n_tasks, by_rss);
+	if (!t) {
+		printf("  tasks: no memory to sort %zu rows\n", r->n_tasks);
+		return;
+	}
+	printf("  tasks by RSS, %llu in the report:\n",
+	       (unsigned long long)total);
+	printf(row, "PID", "UID", "RSS", "ANON", "FILE", "SHMEM", "SWAP", "ADJ",
+	       "NAME");
+	for (i = 0; i < n; i++) {
+		char pid[16], uid[16], adj[16];
+
+		snprintf(pid, sizeof(pid), "%d", t[i]->pid);
+		snprintf(uid, sizeof(uid), "%u", t[i]->uid);
+		snprintf(adj, sizeof(adj), "%d", t[i]->oom_score_adj);
+		printf(row, pid, t[i]->has_uid ? uid : "-",
+		       opt_pages(v, t[i]->has_rss_pages, t[i]->rss_pages).s,
+		       opt_pages(v, t[i]->has_rss_anon_pages,
+				 t[i]->rss_anon_pages)
+			       .s,
+		       opt_pages(v, t[i]->has_rss_file_pages,
+				 t[i]->rss_file_pages)
+			       .s,
+		       opt_pages(v, t[i]->has_rss_shmem_pages,
+				 t[i]->rss_shmem_pages)
+			       .s,
+		       opt_pages(v, t[i]->has_swapents_pages,
+				 t[i]->swapents_pages)
+			       .s,
+		       t[i]->has_oom_score_adj ? adj : "-",
+		       human_text(t[i]->name).s);
+	}
+	shown_note("    ", n, total, "tasks");
+	free(t);
+}
+
+static int by_slab_total(const void *a, const void *b)
+{
+	const KsOomSlab *x = *(const KsOomSlab *const *)a;
+	const KsOomSlab *y = *(const KsOomSlab *const *)b;
+
+	if (x->total_kb != y->total_kb)
+		return desc(x->total_kb, y->total_kb);
+	return text_cmp(x->name, y->name);
+}
+
+/* dump_unreclaimable_slab(), printed when unreclaimable slab outgrew all
+ * user memory: the kernel's list order, shown largest first. */
+static void show_oom_slab(const KsOomReport *r, const struct view *v)
+{
+	size_t i, n = rows(v, r->n_unreclaimable_slab);
+	const KsOomSlab **c;
+
+	if (r->n_unreclaimable_slab == 0)
+		return;
+	c = sorted(r->unreclaimable_slab, r->n_unreclaimable_slab,
+		   by_slab_total);
+	if (!c) {
+		printf("  unreclaimable slab: no memory to sort %zu rows\n",
+		       r->n_unreclaimable_slab);
+		return;
+	}
+	printf("  unreclaimable slab, largest first:\n");
+	printf("    %-26s %10s %10s\n", "NAME", "USED", "TOTAL");
+	for (i = 0; i < n; i++)
+		printf("    %-26s %10s %10s\n", human_text(c[i]->name).s,
+		       human_kb(c[i]->used_kb).s, human_kb(c[i]->total_kb).s);
+	shown_note("    ", n, r->n_unreclaimable_slab, "caches");
+	free(c);
+}
+
+static int by_value(const void *a, const void *b)
+{
+	const KsKeyValue *x = *(const KsKeyValue *const *)a;
+	const KsKeyValue *y = *(const KsKeyValue *const *)b;
+
+	if (x->value != y->value)
+		return desc(x->value, y->value);
+	return text_cmp(x->key, y->key);
+}
+
+/* show_mem()'s "Mem-Info:" counters, in pages; largest first, so that what
+ * --top keeps is what held the memory. */
+static void show_oom_meminfo(const KsOomReport *r, const struct view *v)
+{
+	size_t i, n = rows(v, r->n_mem_info);
+	const KsKeyValue **kv;
+
+	if (r->n_mem_info == 0)
+		return;
+	kv = sorted(r->mem_info, r->n_mem_info, by_value);
+	if (!kv) {
+		printf("  Mem-Info: no memory to sort %zu counters\n",
+		       r->n_mem_info);
+		return;
+	}
+	printf("  Mem-Info, largest first:\n");
+	for (i = 0; i < n; i++)
+		printf("    %-26s %10s\n", human_text(kv[i]->key).s,
+		       human_bytes(pages_bytes(v, kv[i]->value)).s);
+	shown_note("    ", n, r->n_mem_info, "counters");
+	free(kv);
+}
+
+/* mem_cgroup_print_oom_meminfo(): "memory: usage 524288kB, limit ...". */
+static void show_oom_memcg(const KsOomReport *r, const struct view *v)
+{
+	size_t i, n = rows(v, r->n_memcg_usage_kb);
+
+	if (r->n_memcg_usage_kb == 0)
+		return;
+	printf("  memory cgroup:\n");
+	for (i = 0; i < n; i++)
+		printf("    %-26s %10s\n",
+		       human_text(r->memcg_usage_kb[i]->key).s,
+		       memcg_kb(r->memcg_usage_kb[i]->value).s);
+	shown_note("    ", n, r->n_memcg_usage_kb, "figures");
+}
+
+static void show_oom_report(const KsOomReport *r, const struct view *v)
+{
+	if (!available("Kernel OOM report", r->status))
+		return;
+	heading("Kernel OOM report%s%s", r->kill_message ? ": " : "",
+		r->kill_message ? human_text(r->kill_message).s : "");
+	show_oom_header(r);
+	if (r->killed)
+		printf("  %s%-12s%s %s\n", color(COLOR_RED), "killed",
+		       color(COLOR_RESET), oom_kill_text(r->killed).s);
+	if (r->reaped)
+		item("reaped", "%s", oom_kill_text(r->reaped).s);
+	show_oom_tasks(r, v);
+	show_oom_slab(r, v);
+	show_oom_meminfo(r, v);
+	show_oom_memcg(r, v);
+	truncated_note(r->status);
 }
 
 /* ---- the command -------------------------------------------------------- */
@@ -524,6 +1247,9 @@ static void show_text(const KsSnapshot *s, struct view *v)
 			       FALLBACK_PAGE_SIZE;
 	show_header(h);
 	show_status_table(s);
+	/* A crash snapshot exists for its crash: that comes first. */
+	if (s->crash)
+		show_crash(s->crash);
 	if (s->meminfo)
 		show_meminfo(s->meminfo);
 	if (s->slab)
@@ -532,6 +1258,15 @@ static void show_text(const KsSnapshot *s, struct view *v)
 		show_vmalloc(s->vmalloc, v);
 	if (s->processes)
 		show_processes(s->processes, v);
+	if (s->kmemleak)
+		show_kmemleak(s->kmemleak, v);
+	if (s->shmem)
+		show_shmem(s->shmem, v);
+	if (s->pressure)
+		show_pressure(s->pressure);
+	show_cgroups(s, v);
+	if (s->oom_report)
+		show_oom_report(s->oom_report, v);
 }
 
 struct show_args {

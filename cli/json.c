@@ -10,6 +10,8 @@
  */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
@@ -120,15 +122,31 @@ static void put_name(struct json *j, const char *name)
 
 static void put_message(struct json *j, const ProtobufCMessage *m);
 
-/* JSON has no NaN or infinity; the mapping spells them as strings. */
+/* JSON has no NaN or infinity; the mapping spells them as strings. Finite
+ * values get the fewest digits that read back as the same number (7.5, not
+ * 7.5000000000000000), up to the type's round-trip precision. */
 static void put_double(struct json *j, double v, int digits)
 {
-	if (isnan(v))
+	char buf[40];
+	int d;
+
+	if (isnan(v)) {
 		fputs("\"NaN\"", j->out);
-	else if (isinf(v))
+		return;
+	}
+	if (isinf(v)) {
 		fputs(v > 0 ? "\"Infinity\"" : "\"-Infinity\"", j->out);
-	else
-		fprintf(j->out, "%.*g", digits, v);
+		return;
+	}
+	for (d = 1; d < digits; d++) {
+		snprintf(buf, sizeof(buf), "%.*g", d, v);
+		if (digits > 9 ? strtod(buf, NULL) == v
+			       : strtof(buf, NULL) == (float)v)
+			break;
+	}
+	if (d == digits)
+		snprintf(buf, sizeof(buf), "%.*g", digits, v);
+	fputs(buf, j->out);
 }
 
 /* One value of field f stored at p. 64-bit integers are quoted: JSON

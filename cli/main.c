@@ -25,6 +25,11 @@ static const struct command commands[] = {
 	{ "show", cmd_show, "print a snapshot for a person, or as JSON" },
 	{ "verify", cmd_verify, "check that snapshot files are intact" },
 	{ "explain", cmd_explain, "account for all memory and say what stands out" },
+	{ "diff", cmd_diff, "show what changed between two snapshots" },
+	{ "export", cmd_export, "write snapshots as OpenMetrics or JSON lines" },
+	{ "timeline", cmd_timeline, "snapshots over time, boot by boot, and what grows" },
+	{ "report", cmd_report, "write an HTML report with charts of snapshots over time" },
+	{ "ls", cmd_ls, "list the snapshots in a store directory" },
 	{ "help", cmd_help, "show the help of kmemsnap or of a command" },
 };
 

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kmemsnap.pb-c.h"
 #include "units.h"
 
 #define NS_PER_SEC 1000000000ull
@@ -228,6 +229,34 @@ int enum_from_word(const ProtobufCEnumDescriptor *desc, const char *word)
 		if (strcmp(enum_word(desc, desc->values[i].value).s, word) == 0)
 			return desc->values[i].value;
 	return -1;
+}
+
+struct human vmalloc_flag_words(uint32_t flags)
+{
+	const ProtobufCEnumDescriptor *d =
+		&kmemsnap__v1__vmalloc_flag__descriptor;
+	struct human h = { "" };
+	size_t len = 0;
+	unsigned i;
+
+	for (i = 0; i < d->n_values; i++) {
+		uint32_t bit = (uint32_t)d->values[i].value;
+
+		if (bit == 0 || (flags & bit) != bit)
+			continue;
+		flags &= ~bit;
+		len += (size_t)snprintf(h.s + len, sizeof(h.s) - len, "%s%s",
+					len ? "," : "",
+					enum_word(d, (int)bit).s);
+		if (len >= sizeof(h.s))
+			return h;
+	}
+	if (flags)
+		snprintf(h.s + len, sizeof(h.s) - len, "%s0x%x", len ? "," : "",
+			 flags);
+	else if (len == 0)
+		snprintf(h.s, sizeof(h.s), "-");
+	return h;
 }
 
 static bool color_on;

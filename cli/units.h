@@ -43,6 +43,8 @@ struct human human_text(const char *s);
 struct human enum_word(const ProtobufCEnumDescriptor *desc, int value);
 /* The value whose word is word, or -1. */
 int enum_from_word(const ProtobufCEnumDescriptor *desc, const char *word);
+/* VmallocFlag bits as words, from the enum: "vmalloc,vpages"; "-" for none. */
+struct human vmalloc_flag_words(uint32_t flags);
 
 /* --color=WHEN */
 enum color_when { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
