@@ -16,8 +16,9 @@ BUILD_PACKAGES=(gcc libc6-dev cmake make pkg-config liblz4-dev
 		libprotobuf-c-dev protobuf-c-compiler libunwind-dev libelf-dev)
 # protoc and lz4 decode blobs with stock tools; script (bsdutils) gives the
 # CLI a terminal; clang builds the fuzz targets and provides c++ for the
-# header check.
-TEST_PACKAGES=(protobuf-compiler lz4 jq valgrind bsdutils clang)
+# header check; chromium renders the HTML report headless; time measures
+# the decoder's peak memory.
+TEST_PACKAGES=(protobuf-compiler lz4 jq valgrind bsdutils clang chromium time)
 
 usage()
 {

@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs the missing test packages,
-# then builds and tests two trees with warnings as errors:
+# then builds and tests three trees with warnings as errors:
 #
 #   build-asan/  AddressSanitizer + UBSan (run first)
+#   build-fuzz/  clang with the libFuzzer targets: only their short runs
+#                (ctest label "fuzz", tests/fuzz/CMakeLists.txt)
 #   build/       the normal build (run last)
 #
-# Exits non-zero if either fails. The last line printed is the sum of both
+# Exits non-zero if any fails. The last line printed is the sum of the
 # ctest runs, "N passed, N failed"; a tree that does not build (or missing
-# packages) counts as one failure there. BUILD_DIR and ASAN_BUILD_DIR
-# override the two directories.
+# packages) counts as one failure there. BUILD_DIR, ASAN_BUILD_DIR and
+# FUZZ_BUILD_DIR override the three directories.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 BUILD_DIR=${BUILD_DIR:-build}
 ASAN_BUILD_DIR=${ASAN_BUILD_DIR:-build-asan}
+FUZZ_BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz}
 # Leaks fail a test; any sanitizer report aborts with a stack trace.
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -22,6 +25,8 @@ total_passed=0
 total_failed=0
 total_skipped=0
 status=0
+# Extra ctest arguments of the next suite (the fuzz suite's label).
+ctest_args=()
 
 # Adds the counts of one ctest log to the totals. ctest ends with
 # "X% tests passed, Y tests failed out of Z" and lists skipped tests as
@@ -61,7 +66,7 @@ suite()
 		return
 	fi
 	echo "== $name: testing $dir"
-	ctest --test-dir "$dir" --output-on-failure -j2 2>&1 |
+	ctest --test-dir "$dir" --output-on-failure -j2 "${ctest_args[@]}" 2>&1 |
 		tee "$dir/ctest.log"
 	[[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
 	count_results "$dir/ctest.log"
@@ -74,9 +79,12 @@ if ! ./scripts/deps.sh --test; then
 	exit 1
 fi
 suite asan "$ASAN_BUILD_DIR" -DKMEMSNAP_SANITIZE=ON
+ctest_args=(-L '^fuzz$')
+suite fuzz "$FUZZ_BUILD_DIR" -DCMAKE_C_COMPILER=clang -DKMEMSNAP_FUZZ=ON
+ctest_args=()
 suite normal "$BUILD_DIR" -DKMEMSNAP_SANITIZE=OFF
 
-echo "test.sh: ASan and normal suites done in $((SECONDS - start)) s," \
+echo "test.sh: ASan, fuzz and normal suites done in $((SECONDS - start)) s," \
      "$total_skipped skipped"
 echo "$total_passed passed, $total_failed failed"
 [[ $status -eq 0 && $total_failed -eq 0 ]]
