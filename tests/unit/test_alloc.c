@@ -3,12 +3,7 @@
  * The capture path allocates nothing (DESIGN.md, "Capturing when memory is
  * gone"): this test counts every heap call made while captures run, on this
  * machine and on every fixture tree, through all three capture calls.
- *
- * Counting: the test executable defines malloc and friends itself, so every
- * call from the statically linked library and from the shared liblz4,
- * libprotobuf-c and libc resolves here; they forward to glibc's __libc_*
- * entry points. Under AddressSanitizer, whose allocator must stay in charge,
- * the sanitizer's malloc hook counts instead.
+ * Counting is heap_counter.c's.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,139 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "heap_counter.h"
 #include "testlib.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define USE_SANITIZER_HOOK 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define USE_SANITIZER_HOOK 1
-#endif
-#endif
 
 #define MAX_ROOTS 32
 #define CAPTURES_PER_ROOT 3
-
-static volatile int counting;
-static volatile unsigned long heap_calls;
-
-static void count_call(void)
-{
-	if (counting)
-		heap_calls++;
-}
-
-#ifdef USE_SANITIZER_HOOK
-
-/* compiler-rt's sanitizer/allocator_interface.h, which gcc does not ship.
- * The hooks see malloc, calloc, realloc, the aligned variants and free.
- * Installing fails (returns 0) unless both hooks are given. */
-int __sanitizer_install_malloc_and_free_hooks(
-	void (*malloc_hook)(const volatile void *, size_t),
-	void (*free_hook)(const volatile void *));
-
-static void malloc_hook(const volatile void *ptr, size_t size)
-{
-	(void)ptr;
-	(void)size;
-	count_call();
-}
-
-/* Counted as the interposer below counts free. */
-static void free_hook(const volatile void *ptr)
-{
-	if (ptr)
-		count_call();
-}
-
-static bool install_counter(void)
-{
-	return __sanitizer_install_malloc_and_free_hooks(malloc_hook,
-							 free_hook) != 0;
-}
-
-#else /* !USE_SANITIZER_HOOK */
-
-#include <malloc.h>
-
-/* glibc's real allocator, exported for exactly this kind of interposer. */
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *ptr, size_t size);
-extern void __libc_free(void *ptr);
-extern void *__libc_memalign(size_t align, size_t size);
-
-void *malloc(size_t size)
-{
-	count_call();
-	return __libc_malloc(size);
-}
-
-void *calloc(size_t n, size_t size)
-{
-	count_call();
-	return __libc_calloc(n, size);
-}
-
-void *realloc(void *ptr, size_t size)
-{
-	count_call();
-	return __libc_realloc(ptr, size);
-}
-
-/* A free during capture means something was allocated there too (or
- * released memory it should keep): count it as well. */
-void free(void *ptr)
-{
-	if (ptr)
-		count_call();
-	__libc_free(ptr);
-}
-
-void *memalign(size_t align, size_t size)
-{
-	count_call();
-	return __libc_memalign(align, size);
-}
-
-void *aligned_alloc(size_t align, size_t size)
-{
-	count_call();
-	return __libc_memalign(align, size);
-}
-
-int posix_memalign(void **out, size_t align, size_t size)
-{
-	void *p;
-
-	count_call();
-	if (align < sizeof(void *) || (align & (align - 1)) != 0)
-		return EINVAL;
-	p = __libc_memalign(align, size);
-	if (!p)
-		return ENOMEM;
-	*out = p;
-	return 0;
-}
-
-static bool install_counter(void)
-{
-	return true;
-}
-
-#endif /* USE_SANITIZER_HOOK */
-
-static void counting_on(void)
-{
-	heap_calls = 0;
-	counting = 1;
-}
-
-static unsigned long counting_off(void)
-{
-	counting = 0;
-	return heap_calls;
-}
 
 /* The counter must see a plain malloc, or a zero below proves nothing. */
 static void test_counter_counts(void)
@@ -160,16 +27,16 @@ static void test_counter_counts(void)
 	static void *volatile p;
 	unsigned long calls;
 
-	counting_on();
+	heap_counter_on();
 	p = malloc(24);
-	calls = counting_off();
+	calls = heap_counter_off();
 	free(p);
 	CHECK_EQ_U(calls, 1);
 
-	counting_on();
+	heap_counter_on();
 	p = calloc(3, 8);
 	p = realloc(p, 4096);
-	calls = counting_off();
+	calls = heap_counter_off();
 	free(p);
 	CHECK(calls >= 2);
 }
@@ -243,12 +110,12 @@ static void test_capture_allocates_nothing(void)
 	int j;
 
 	open_roots(&r);
-	counting_on();
+	heap_counter_on();
 	for (i = 0; i < r.n; i++)
 		for (j = 0; j < CAPTURES_PER_ROOT; j++)
 			errs[i][j] = kmemsnap_capture(r.rec[i], NULL, &blob[i],
 						      &len[i]);
-	calls = counting_off();
+	calls = heap_counter_off();
 
 	CHECK_EQ_U(calls, 0);
 	for (i = 0; i < r.n; i++) {
@@ -270,10 +137,10 @@ static void test_capture_to_fd_allocates_nothing(void)
 
 	CHECK(fd >= 0);
 	open_roots(&r);
-	counting_on();
+	heap_counter_on();
 	for (i = 0; i < r.n; i++)
 		errs[i] = kmemsnap_capture_to_fd(r.rec[i], NULL, fd);
-	calls = counting_off();
+	calls = heap_counter_off();
 
 	CHECK_EQ_U(calls, 0);
 	for (i = 0; i < r.n; i++)
@@ -302,10 +169,10 @@ static void test_capture_to_file_allocates_nothing(void)
 	open_roots(&r);
 	for (i = 0; i < r.n; i++)
 		snprintf(out[i], PATH_MAX, "%s/snap-%zu.kms", dir, i);
-	counting_on();
+	heap_counter_on();
 	for (i = 0; i < r.n; i++)
 		errs[i] = kmemsnap_capture_to_file(r.rec[i], NULL, out[i]);
-	calls = counting_off();
+	calls = heap_counter_off();
 
 	CHECK_EQ_U(calls, 0);
 	for (i = 0; i < r.n; i++) {
@@ -338,13 +205,13 @@ static void test_capture_to_store_allocates_nothing(void)
 	CHECK(mkdtemp(dir) != NULL);
 	CHECK_EQ_U(kmemsnap_store_open(&store, dir, &sopts), 0);
 	open_roots(&r);
-	counting_on();
+	heap_counter_on();
 	for (i = 0; i < r.n; i++)
 		for (j = 0; j < CAPTURES_PER_ROOT; j++)
 			errs[i][j] = kmemsnap_capture_to_store(
 				r.rec[i], NULL, store, name, sizeof(name));
 	pruned = kmemsnap_store_prune(store);
-	calls = counting_off();
+	calls = heap_counter_off();
 
 	CHECK_EQ_U(calls, 0);
 	for (i = 0; i < r.n; i++)
@@ -387,7 +254,7 @@ static void test_oom_parser_allocates_nothing(void)
 	}
 	text[len] = '\0';
 	cap.oom_report = parser;
-	counting_on();
+	heap_counter_on();
 	for (n = 0; n < len;) {
 		size_t end = n;
 
@@ -397,7 +264,7 @@ static void test_oom_parser_allocates_nothing(void)
 		n = end + 1;
 	}
 	err = kmemsnap_capture(rec, &cap, &blob, &len);
-	calls = counting_off();
+	calls = heap_counter_off();
 	CHECK_EQ_U(calls, 0);
 	CHECK(done >= 7);
 	CHECK_EQ_U(err, 0);
@@ -407,7 +274,7 @@ static void test_oom_parser_allocates_nothing(void)
 
 int main(void)
 {
-	if (!install_counter()) {
+	if (!heap_counter_install()) {
 		fprintf(stderr, "cannot install the sanitizer malloc hooks\n");
 		return 1;
 	}

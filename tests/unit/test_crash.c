@@ -7,10 +7,7 @@
  * signal, the fault and the faulting function; and the handler's path, from
  * the signal to the previous handler, allocates nothing.
  *
- * Heap calls are counted as in test_alloc.c: this executable defines malloc
- * and friends, so every call from the library and the shared libraries it
- * uses (libunwind, liblz4, libprotobuf-c, libc) lands here. Under
- * AddressSanitizer the sanitizer's malloc hook counts instead.
+ * Heap calls are counted by heap_counter.c, which also sees libunwind's.
  */
 #include <dirent.h>
 #include <dlfcn.h>
@@ -28,15 +25,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "heap_counter.h"
 #include "testlib.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define USE_SANITIZER_HOOK 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define USE_SANITIZER_HOOK 1
-#endif
-#endif
 
 /* Exit codes of a child that did not die as planned. */
 #define CHILD_INSTALL_FAILED 100
@@ -46,108 +36,6 @@
 
 static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
 #define N_CRASH_SIGNALS (sizeof(crash_signals) / sizeof(crash_signals[0]))
-
-static volatile int counting;
-static volatile unsigned long heap_calls;
-
-static void count_call(void)
-{
-	if (counting)
-		heap_calls++;
-}
-
-#ifdef USE_SANITIZER_HOOK
-
-int __sanitizer_install_malloc_and_free_hooks(
-	void (*malloc_hook)(const volatile void *, size_t),
-	void (*free_hook)(const volatile void *));
-
-static void malloc_hook(const volatile void *ptr, size_t size)
-{
-	(void)ptr;
-	(void)size;
-	count_call();
-}
-
-static void free_hook(const volatile void *ptr)
-{
-	if (ptr)
-		count_call();
-}
-
-static bool install_counter(void)
-{
-	return __sanitizer_install_malloc_and_free_hooks(malloc_hook,
-							 free_hook) != 0;
-}
-
-#else /* !USE_SANITIZER_HOOK */
-
-#include <malloc.h>
-
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *ptr, size_t size);
-extern void __libc_free(void *ptr);
-extern void *__libc_memalign(size_t align, size_t size);
-
-void *malloc(size_t size)
-{
-	count_call();
-	return __libc_malloc(size);
-}
-
-void *calloc(size_t n, size_t size)
-{
-	count_call();
-	return __libc_calloc(n, size);
-}
-
-void *realloc(void *ptr, size_t size)
-{
-	count_call();
-	return __libc_realloc(ptr, size);
-}
-
-void free(void *ptr)
-{
-	if (ptr)
-		count_call();
-	__libc_free(ptr);
-}
-
-void *memalign(size_t align, size_t size)
-{
-	count_call();
-	return __libc_memalign(align, size);
-}
-
-void *aligned_alloc(size_t align, size_t size)
-{
-	count_call();
-	return __libc_memalign(align, size);
-}
-
-int posix_memalign(void **out, size_t align, size_t size)
-{
-	void *p;
-
-	count_call();
-	if (align < sizeof(void *) || (align & (align - 1)) != 0)
-		return EINVAL;
-	p = __libc_memalign(align, size);
-	if (!p)
-		return ENOMEM;
-	*out = p;
-	return 0;
-}
-
-static bool install_counter(void)
-{
-	return true;
-}
-
-#endif /* USE_SANITIZER_HOOK */
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -303,7 +191,7 @@ static void chained(int sig, siginfo_t *si, void *uc)
 	(void)sig;
 	(void)si;
 	(void)uc;
-	counting = 0;
+	heap_counting = 0;
 	if (write(report_fd, &calls, sizeof(calls)) != sizeof(calls))
 		_exit(CHILD_SURVIVED + 2);
 	_exit(CHAINED_EXIT);
@@ -349,7 +237,7 @@ static void child_main(const struct child *c, int report)
 	if (c->refresh)
 		setenv("TEST_CRASH_REFRESH", "1", 1);
 	heap_calls = 0;
-	counting = 1;
+	heap_counting = 1;
 	c->crash();
 	_exit(CHILD_SURVIVED);
 }
@@ -770,7 +658,7 @@ static void remove_tmpdir(void)
 
 int main(void)
 {
-	if (!install_counter()) {
+	if (!heap_counter_install()) {
 		fprintf(stderr, "cannot install the sanitizer malloc hooks\n");
 		return 1;
 	}
