@@ -81,6 +81,8 @@ const char *ks_skip_space(const char *p);
 bool ks_parse_u64(const char **p, uint64_t *out);
 /* As above with an optional leading '-'. */
 bool ks_parse_i64(const char **p, int64_t *out);
+/* The value of one hex digit, or -1. */
+int ks_hex_digit(char c);
 /* Parses hex digits, with an optional 0x prefix. */
 bool ks_parse_hex(const char **p, uint64_t *out);
 /* The next blank-separated token: *tok and *len, advancing *p.

@@ -125,17 +125,6 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
-static int hex_value(char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static const char *skip_digits(const char *s)
 {
 	while (is_digit(*s))
@@ -353,8 +342,8 @@ static size_t unescape_kmsg(char *s)
 		int hi, lo;
 
 		if (in[0] == '\\' && in[1] == 'x' &&
-		    (hi = hex_value(in[2])) >= 0 &&
-		    (lo = hex_value(in[3])) >= 0) {
+		    (hi = ks_hex_digit(in[2])) >= 0 &&
+		    (lo = ks_hex_digit(in[3])) >= 0) {
 			*out++ = (char)(hi << 4 | lo);
 			in += 4;
 		} else {

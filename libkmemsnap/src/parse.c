@@ -76,7 +76,7 @@ static const uint8_t hex_plus_one[256] = {
 	['E'] = 15,  ['F'] = 16,
 };
 
-static int hex_digit(char c)
+int ks_hex_digit(char c)
 {
 	return (int)hex_plus_one[(unsigned char)c] - 1;
 }
@@ -88,15 +88,15 @@ bool ks_parse_hex(const char **p, uint64_t *out)
 	uint64_t v = 0;
 	int d;
 
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && hex_digit(s[2]) >= 0)
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && ks_hex_digit(s[2]) >= 0)
 		s += 2;
-	if (hex_digit(*s) < 0)
+	if (ks_hex_digit(*s) < 0)
 		return false;
 	/* Leading zeros add nothing; more than 16 digits after them do not
 	 * fit. Counting once beats testing v at every digit. */
 	while (*s == '0')
 		s++;
-	for (digits = s; (d = hex_digit(*s)) >= 0; s++)
+	for (digits = s; (d = ks_hex_digit(*s)) >= 0; s++)
 		v = (v << 4) | (uint64_t)d;
 	if (s - digits > 16)
 		return false;

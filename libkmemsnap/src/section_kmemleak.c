@@ -391,17 +391,6 @@ static void sort_groups(KsLeakGroup **g, size_t n)
 
 /* ---- one line at a time ------------------------------------------------- */
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Capitalised "Unreferenced" appears in hand-edited reports (commit
  * messages); the kernel prints lower case. */
 static bool is_header(const char *s)
@@ -522,8 +511,8 @@ static bool parse_hex_row(struct record *r, const char *s)
 	for (i = 0; i < want; i++) {
 		if (i > 0 && *s++ != ' ')
 			return false;
-		hi = hex_value(s[0]);
-		lo = hi < 0 ? -1 : hex_value(s[1]);
+		hi = ks_hex_digit(s[0]);
+		lo = hi < 0 ? -1 : ks_hex_digit(s[1]);
 		if (lo < 0 || (s[2] != ' ' && s[2] != '\0'))
 			return false;
 		row[i] = (uint8_t)(hi << 4 | lo);
@@ -583,7 +572,7 @@ static bool looks_like_frame(const char *t, size_t len)
 
 	if (tok > 2 && t[0] == '0' && t[1] == 'x') {
 		for (i = 2; i < tok; i++)
-			if (hex_value(t[i]) < 0)
+			if (ks_hex_digit(t[i]) < 0)
 				return false;
 		return true;
 	}
