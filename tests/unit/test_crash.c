@@ -114,27 +114,34 @@ static uint64_t main_load_address(void)
 
 /* ---- what the children do ------------------------------------------------- */
 
+/* Real frames of their own for the backtrace checks (clang has no noclone). */
+#ifdef __clang__
+#define NOT_INLINED __attribute__((noinline))
+#else
+#define NOT_INLINED __attribute__((noinline, noclone))
+#endif
+
 /* Faults at a known address. noinline and noclone keep its own frame and
  * its address, which the parent shares after fork(). */
-__attribute__((noinline, noclone)) static void crash_segv(void)
+NOT_INLINED static void crash_segv(void)
 {
 	volatile int *volatile p = (volatile int *)0x10;
 
 	*p = 1;
 }
 
-__attribute__((noinline, noclone)) static void crash_abort(void)
+NOT_INLINED static void crash_abort(void)
 {
 	abort();
 }
 
-__attribute__((noinline, noclone)) static void crash_kill_ill(void)
+NOT_INLINED static void crash_kill_ill(void)
 {
 	kill(getpid(), SIGILL);
 }
 
 /* Three more frames above crash_segv, for the max_frames bound. */
-__attribute__((noinline, noclone)) static void crash_deep(int depth)
+NOT_INLINED static void crash_deep(int depth)
 {
 	if (depth == 0)
 		crash_segv();
