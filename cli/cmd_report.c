@@ -799,14 +799,8 @@ int cmd_report(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	series_init(&set);
-	series_load(&set, a.paths, a.n_paths);
-	if (set.n_snaps == 0) {
-		cli_error(NULL, "no snapshot to report on");
-		series_free(&set);
+	if (!series_open(&set, a.paths, a.n_paths, (double)a.min_rate))
 		return CLI_FAIL;
-	}
-	series_analyse(&set, (double)a.min_rate);
 	rc = emit(&a, &set);
 	if (rc == CLI_OK && set.n_skipped)
 		rc = CLI_FAIL;

@@ -400,14 +400,8 @@ int cmd_timeline(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	series_init(&set);
-	series_load(&set, a.paths, a.n_paths);
-	if (set.n_snaps == 0) {
-		cli_error(NULL, "no snapshot to show");
-		series_free(&set);
+	if (!series_open(&set, a.paths, a.n_paths, (double)a.min_rate))
 		return CLI_FAIL;
-	}
-	series_analyse(&set, (double)a.min_rate);
 	if (a.json) {
 		print_json(&set, &a);
 	} else {

@@ -767,3 +767,17 @@ struct human series_uptime(uint64_t ms)
 			 (unsigned)(s % 60));
 	return h;
 }
+
+bool series_open(struct series_set *set, char *const *paths, size_t n_paths,
+		 double min_rate)
+{
+	series_init(set);
+	series_load(set, paths, n_paths);
+	if (set->n_snaps == 0) {
+		cli_error(NULL, "no snapshot could be read");
+		series_free(set);
+		return false;
+	}
+	series_analyse(set, min_rate);
+	return true;
+}

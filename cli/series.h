@@ -143,6 +143,12 @@ void series_load(struct series_set *set, char *const *paths, size_t n_paths);
  * more. Call once, after series_load. */
 void series_analyse(struct series_set *set, double min_rate);
 
+/* series_init, series_load and series_analyse in one, for the commands.
+ * Returns false, having said so on stderr and freed the set, when no
+ * snapshot could be loaded. */
+bool series_open(struct series_set *set, char *const *paths, size_t n_paths,
+		 double min_rate);
+
 /* How a series is named for people: "kmalloc-512", "caller (vmalloc)",
  * the backtrace. Text from the snapshot, as it is: pass it through
  * human_text() for a terminal, escape it for HTML. */
