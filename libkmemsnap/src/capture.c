@@ -42,6 +42,16 @@ void ks_status_unavailable(KsStatus *st, const char *path, int err)
 	st->path = (char *)path;
 }
 
+void ks_status_read_done(KsStatus *st, const struct ks_lines *lr,
+			 const char *path, int r)
+{
+	if (r < 0)
+		ks_status_unavailable(st, path, r);
+	st->has_lines_skipped = st->lines_skipped > 0;
+	st->has_source_bytes = true;
+	st->source_bytes = lr->bytes;
+}
+
 void ks_status_truncated(KsStatus *st)
 {
 	if (st->has_state &&

@@ -149,6 +149,10 @@ struct ks_ctx {
 
 /* Marks a section that could not read its source. */
 void ks_status_unavailable(KsStatus *st, const char *path, int err);
+/* Records what a parser read through lr: its bytes, whether it skipped
+ * lines, and r, the reader's last result: a read error cut it short. */
+void ks_status_read_done(KsStatus *st, const struct ks_lines *lr,
+			 const char *path, int r);
 /* Marks a section that hit a bound; keeps the first reason. */
 void ks_status_truncated(KsStatus *st);
 /* Timestamp for section timing and the header. */

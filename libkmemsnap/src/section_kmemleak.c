@@ -694,11 +694,7 @@ void ks_parse_kmemleak(struct ks_lines *lr, struct ks_ctx *ctx, KsKmemleak *out,
 	out->has_objects_total = out->has_bytes_total = true;
 	out->has_groups_total = true;
 	out->groups_total = (uint32_t)out->n_groups + out->cut_groups;
-	if (r < 0)
-		ks_status_unavailable(st, KMEMLEAK_PATH, r);
-	st->has_lines_skipped = st->lines_skipped > 0;
-	st->has_source_bytes = true;
-	st->source_bytes = lr->bytes;
+	ks_status_read_done(st, lr, KMEMLEAK_PATH, r);
 }
 
 /* ---- the file ----------------------------------------------------------- */

@@ -173,11 +173,7 @@ void ks_parse_meminfo(struct ks_lines *lr, struct ks_arena *a, KsMeminfo *m,
 		else if (!slots || !keep_other(m, slots, a, &kv))
 			st->lines_skipped++;
 	}
-	if (r < 0)
-		ks_status_unavailable(st, "proc/meminfo", r);
-	st->has_lines_skipped = st->lines_skipped > 0;
-	st->has_source_bytes = true;
-	st->source_bytes = lr->bytes;
+	ks_status_read_done(st, lr, "proc/meminfo", r);
 }
 
 void ks_section_meminfo(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st)

@@ -488,10 +488,7 @@ void ks_parse_slabinfo(struct ks_lines *lr, struct ks_ctx *ctx, KsSlab *out,
 		add_cache(&acc, &row);
 	}
 	acc_finish(&acc);
-	if (r < 0)
-		ks_status_unavailable(st, "proc/slabinfo", r);
-	st->has_lines_skipped = st->lines_skipped > 0;
-	st->source_bytes = lr->bytes;
+	ks_status_read_done(st, lr, "proc/slabinfo", r);
 }
 
 /* ---- /sys/kernel/slab ---------------------------------------------------- */

@@ -551,12 +551,8 @@ void ks_parse_vmallocinfo(struct ks_lines *lr, struct ks_ctx *ctx,
 		}
 		account(out, &t, ctx->arena, kinds, &vl, st);
 	}
-	if (r < 0)
-		ks_status_unavailable(st, "proc/vmallocinfo", r);
 	finish(out, &t, ctx->arena, kinds, st);
-	st->has_lines_skipped = st->lines_skipped > 0;
-	st->has_source_bytes = true;
-	st->source_bytes = lr->bytes;
+	ks_status_read_done(st, lr, "proc/vmallocinfo", r);
 }
 
 void ks_section_vmalloc(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st)
