@@ -28,6 +28,8 @@ int cmd_diff(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_timeline(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_collect_boot(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 /* "kmemsnap: <what>: <message>" on stderr; what may be NULL. */
 void cli_error(const char *what, const char *fmt, ...)

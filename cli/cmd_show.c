@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "json.h"
 #include "show_crash.h"
+#include "show_watch.h"
 #include "snapfile.h"
 #include "units.h"
 
@@ -41,6 +42,8 @@ typedef Kmemsnap__V1__OomReport KsOomReport;
 typedef Kmemsnap__V1__OomTask KsOomTask;
 typedef Kmemsnap__V1__OomSlabCache KsOomSlab;
 typedef Kmemsnap__V1__OomKill KsOomKill;
+typedef Kmemsnap__V1__Pstore KsPstore;
+typedef Kmemsnap__V1__PstoreRecord KsPstoreRecord;
 
 #define DEFAULT_TOP 15
 /* Only for a snapshot without its page size (the library records it). */
@@ -58,6 +61,9 @@ typedef Kmemsnap__V1__OomKill KsOomKill;
  * kB (9007199254740988kB with 4 KiB pages, mm/memcontrol.c:
  * mem_cgroup_print_oom_meminfo); from 2^62 bytes on, a limit is none. */
 #define UNLIMITED_KB (1ull << 52)
+/* Lines of a pstore dmesg record shown, its last ones (the panic);
+ * --top 0 shows them all. */
+#define DMESG_TAIL_LINES 20
 
 static const char help[] =
 	"usage: kmemsnap show [--json [--compact]] [--top N] [--color=WHEN] FILE\n"
@@ -66,8 +72,9 @@ static const char help[] =
 	"section was read, the main /proc/meminfo figures, the largest slab\n"
 	"caches, vmalloc callers, processes by OOM score, kmemleak's unreferenced\n"
 	"objects, memory-backed filesystems and SysV shared memory, memory\n"
-	"pressure, memory cgroups and the kernel's OOM report, when the snapshot\n"
-	"has them.\n"
+	"pressure, memory cgroups, the kernel's OOM report and what pstore kept\n"
+	"of the previous boot (with the end of its kernel log), when the\n"
+	"snapshot has them.\n"
 	"\n"
 	"A crash handler's snapshot also shows the signal and the backtrace,\n"
 	"symbolized from the modules' files on this machine or from debug files\n"
@@ -77,7 +84,8 @@ static const char help[] =
 	"      --json          print the whole snapshot as JSON instead, in\n"
 	"                      protobuf's canonical JSON mapping\n"
 	"      --compact       JSON on a single line (implies --json)\n"
-	"  -n, --top N         rows in each table (default 15; 0 shows all)\n"
+	"  -n, --top N         rows in each table (default 15; 0 shows all,\n"
+	"                      and the whole text of pstore's dmesg records)\n"
 	"      --color[=WHEN]  colour: auto (on a terminal unless NO_COLOR is\n"
 	"                      set; the default), always, never\n"
 	"  -h, --help          show this help\n";
@@ -1236,6 +1244,111 @@ static void show_oom_report(const KsOomReport *r, const struct view *v)
 	truncated_note(r->status);
 }
 
+/* ---- pstore (collect-boot) ---------------------------------------------- */
+
+/* "Panic#1 Part2" (fs/pstore/platform.c: pstore_dump) starts a dmesg part;
+ * Part1 holds the end of the log. */
+static bool older_part(const KsPstoreRecord *r)
+{
+	const char *t = (const char *)r->text.data;
+	size_t head = r->text.len < 32 ? r->text.len : 32;
+	const char *nl = head ? memchr(t, '\n', head) : NULL;
+	const char *part = nl ? memmem(t, (size_t)(nl - t), " Part", 5) : NULL;
+
+	return part && memchr(t, '#', (size_t)(part - t)) &&
+	       !(part[5] == '1' && part + 6 == nl);
+}
+
+/* A dmesg record whose tail is worth showing: not an older part, and not
+ * one of the parts systemd-pstore joined into a dmesg.txt beside it. */
+static bool shows_tail(const KsPstore *ps, const KsPstoreRecord *r)
+{
+	const char *slash = strrchr(r->name, '/');
+	size_t i, dir = slash ? (size_t)(slash - r->name) + 1 : 0;
+
+	if (r->kind != KMEMSNAP__V1__PSTORE_KIND__PSTORE_KIND_DMESG ||
+	    older_part(r))
+		return false;
+	if (!r->archived || strcmp(r->name + dir, "dmesg.txt") == 0)
+		return true;
+	for (i = 0; i < ps->n_records; i++) {
+		const KsPstoreRecord *o = ps->records[i];
+
+		if (o->archived && strlen(o->name) == dir + 9 &&
+		    strncmp(o->name, r->name, dir) == 0 &&
+		    strcmp(o->name + dir, "dmesg.txt") == 0)
+			return false;
+	}
+	return true;
+}
+
+/* The last lines of the record's text (all with --top 0), made safe for
+ * a terminal. */
+static void show_dmesg_tail(const KsPstoreRecord *r, const struct view *v)
+{
+	const char *t = (const char *)r->text.data;
+	size_t len = r->text.len, start, lines = 0;
+	size_t want = v->top == UINT32_MAX ? SIZE_MAX : DMESG_TAIL_LINES;
+	char line[sizeof(struct human)];
+
+	while (len > 0 && t[len - 1] == '\n')
+		len--;
+	for (start = len; start > 0; start--)
+		if (t[start - 1] == '\n' && ++lines == want)
+			break;
+	printf("  %s, %s:\n", human_text(r->name).s,
+	       start == 0 ? "its text" : "its last lines");
+	while (start < len) {
+		const char *nl = memchr(t + start, '\n', len - start);
+		size_t n = (nl ? (size_t)(nl - t) : len) - start;
+
+		snprintf(line, sizeof(line), "%.*s", (int)n, t + start);
+		printf("    %s\n", human_text(line).s);
+		start += n + 1;
+	}
+}
+
+static void show_pstore(const KsPstore *ps, const struct view *v)
+{
+	const char *row = "  %-32s %-7s %10s  %-24s %9s";
+	size_t i, n = rows(v, ps->n_records);
+
+	if (!available("Pstore", ps->status))
+		return;
+	heading("Pstore: what the previous boot left%s%s",
+		ps->previous_boot_id ? ", boot " : "",
+		ps->previous_boot_id ? human_text(ps->previous_boot_id).s : "");
+	if (ps->n_records == 0) {
+		printf("  no records\n");
+		return;
+	}
+	printf(row, "RECORD", "KIND", "SIZE", "WRITTEN (UTC)", "SNAPSHOTS");
+	putchar('\n');
+	for (i = 0; i < n; i++) {
+		const KsPstoreRecord *r = ps->records[i];
+		struct human note = { "" };
+		char blobs[16];
+
+		snprintf(blobs, sizeof(blobs), "%u", r->kmemsnap_blobs);
+		list_item(&note, r->archived, "archived");
+		list_item(&note, r->truncated, "first %s kept",
+			  human_bytes(r->text.len).s);
+		printf(row, human_text(r->name).s,
+		       enum_word(&kmemsnap__v1__pstore_kind__descriptor,
+				 r->kind)
+			       .s,
+		       human_bytes(r->size_bytes).s,
+		       r->has_mtime_ns ? human_time_utc(r->mtime_ns).s : "-",
+		       r->kmemsnap_blobs ? blobs : "-");
+		printf("%s%s\n", note.s[0] ? "  " : "", note.s);
+	}
+	shown_note("  ", n, ps->n_records, "records");
+	for (i = 0; i < ps->n_records; i++)
+		if (shows_tail(ps, ps->records[i]))
+			show_dmesg_tail(ps->records[i], v);
+	truncated_note(ps->status);
+}
+
 /* ---- the command -------------------------------------------------------- */
 
 static void show_text(const KsSnapshot *s, struct view *v)
@@ -1247,9 +1360,17 @@ static void show_text(const KsSnapshot *s, struct view *v)
 			       FALLBACK_PAGE_SIZE;
 	show_header(h);
 	show_status_table(s);
-	/* A crash snapshot exists for its crash: that comes first. */
+	/* A crash snapshot exists for its crash, an event snapshot for its
+	 * event and what led up to it: those come first. */
 	if (s->crash)
 		show_crash(s->crash);
+	if (s->event)
+		show_event(s->event, h);
+	if (s->history)
+		show_history(s->history, h);
+	/* A boot-collect snapshot exists for what pstore kept. */
+	if (s->pstore)
+		show_pstore(s->pstore, v);
 	if (s->meminfo)
 		show_meminfo(s->meminfo);
 	if (s->slab)

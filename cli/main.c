@@ -22,6 +22,7 @@ static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "capture", cmd_capture, "take a snapshot of this machine's memory" },
+	{ "watch", cmd_watch, "snapshot on memory pressure, OOM kills and a timer (daemon)" },
 	{ "show", cmd_show, "print a snapshot for a person, or as JSON" },
 	{ "verify", cmd_verify, "check that snapshot files are intact" },
 	{ "explain", cmd_explain, "account for all memory and say what stands out" },
@@ -30,6 +31,7 @@ static const struct command commands[] = {
 	{ "timeline", cmd_timeline, "snapshots over time, boot by boot, and what grows" },
 	{ "report", cmd_report, "write an HTML report with charts of snapshots over time" },
 	{ "ls", cmd_ls, "list the snapshots in a store directory" },
+	{ "collect-boot", cmd_collect_boot, "file what pstore kept of the previous boot" },
 	{ "help", cmd_help, "show the help of kmemsnap or of a command" },
 };
 
@@ -47,7 +49,7 @@ static int main_help(void)
 	      "memory is and explains them later.\n\nCommands:\n",
 	      stdout);
 	for (i = 0; i < N_COMMANDS; i++)
-		printf("  %-9s %s\n", commands[i].name, commands[i].summary);
+		printf("  %-12s %s\n", commands[i].name, commands[i].summary);
 	fputs("\nRun 'kmemsnap <command> --help' for the options of a command.\n",
 	      stdout);
 	return cli_help("");

@@ -134,6 +134,7 @@ long ks_capture(struct kmemsnap_recorder *rec,
 	};
 	const char *detail = detail_of(opts);
 	const struct kmemsnap_oom_parser *oom;
+	struct ks_pstore_request pstore;
 	Kmemsnap__V1__Header *hdr;
 	KsSnapshot *snap;
 	uint32_t flags = rec->root_label ? KMEMSNAP_BLOB_F_FOREIGN_ROOT : 0;
@@ -159,6 +160,16 @@ long ks_capture(struct kmemsnap_recorder *rec,
 	for (i = 0; i < ks_section_count; i++)
 		if (!run_section(&ctx, &ks_sections[i], snap))
 			flags |= KMEMSNAP_BLOB_F_TRUNCATED;
+	/* Pstore is asked for per capture (collect-boot); its records get
+	 * the room the sections above left in the message. */
+	if (ks_pstore_request(opts, rec->pack_cap, snap, &pstore)) {
+		static const struct ks_section section = { "pstore",
+							   ks_section_pstore };
+
+		ctx.pstore = &pstore;
+		if (!run_section(&ctx, &section, snap))
+			flags |= KMEMSNAP_BLOB_F_TRUNCATED;
+	}
 	/* The report lives in the parser's arena, which outlasts the capture. */
 	oom = oom_parser_of(opts);
 	if (oom)
@@ -174,6 +185,9 @@ long ks_capture(struct kmemsnap_recorder *rec,
 	    snap->crash->status->state ==
 		    KMEMSNAP__V1__SECTION_STATUS__STATE__STATE_TRUNCATED)
 		flags |= KMEMSNAP_BLOB_F_TRUNCATED;
+
+	if (rec->extend)
+		rec->extend(rec->extend_arg, &rec->arena, snap);
 
 	hdr->has_capture_duration_ns = true;
 	hdr->capture_duration_ns = ks_now_ns(CLOCK_MONOTONIC) - start;

@@ -137,6 +137,16 @@ struct ks_config {
 	const char *cgroup;  /* memory cgroup to record, or NULL */
 };
 
+/* The Pstore section a capture asks for (kmemsnap_capture_opts.collect_pstore,
+ * section_pstore.c). The strings are the caller's, alive during the capture. */
+struct ks_pstore_request {
+	const char *dir;          /* the pstore mount, below the root */
+	const char *archive_dir;  /* systemd-pstore's archive, below the root */
+	size_t max_record_bytes;  /* text kept per record */
+	size_t budget_bytes;      /* text kept of all records together */
+	const char *previous_boot_id; /* or NULL */
+};
+
 /* What a section sees of the capture in progress. */
 struct ks_ctx {
 	int root_fd;
@@ -145,6 +155,7 @@ struct ks_ctx {
 	size_t io_cap;
 	uint32_t page_size;
 	const struct ks_config *cfg;
+	const struct ks_pstore_request *pstore; /* NULL: no Pstore section */
 };
 
 /* Marks a section that could not read its source. */
@@ -180,6 +191,14 @@ void ks_section_kmemleak(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
 void ks_section_shmem(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
 void ks_section_pressure(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
 void ks_section_cgroup(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
+/* Not in the table: run when a capture's options ask for it. */
+void ks_section_pstore(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
+/* Fills *out from the capture options; false when they do not ask for a
+ * Pstore section. The records' text may take what snap leaves of
+ * message_cap, less room for what the capture adds later. */
+bool ks_pstore_request(const struct kmemsnap_capture_opts *o,
+		       size_t message_cap, const KsSnapshot *snap,
+		       struct ks_pstore_request *out);
 
 /* Parsers behind the sections, exposed for the unit tests and fuzzers: each
  * reads lines from lr and fills its message. */
@@ -228,6 +247,13 @@ void ks_fill_header(struct ks_ctx *ctx, Kmemsnap__V1__Header *hdr,
 
 /* Bytes before the data frame: empty LZ4 frame + skippable header frame. */
 size_t ks_blob_prefix_bytes(void);
+/* The next complete blob in data[from..len): *start and the length, or 0
+ * when none. Complete means whole by its frames' structure (the empty
+ * frame, the header frame, then an LZ4 frame whose blocks and checksum all
+ * lie within len); no checksum is verified and nothing is decompressed, so
+ * it allocates nothing (section_pstore.c). kmemsnap_blob_extract() is the
+ * full check. */
+size_t ks_blob_find(const void *data, size_t len, size_t from, size_t *start);
 /* Worst-case blob size for a message of msg_len bytes. */
 size_t ks_blob_bound(size_t msg_len);
 /* Frames msg into out. Returns the blob length or -errno. No allocation. */
@@ -262,5 +288,9 @@ size_t ks_store_name(char *out, uint64_t realtime_ns, const char *boot_id,
  * bytes, may be NULL). Returns 0 or -errno. No allocation. */
 int ks_store_write(struct kmemsnap_store *s, const char *name,
 		   const void *blob, size_t len, char *name_out, size_t cap);
+
+/* 1 when the store holds a snapshot of the boot boot_id, 0 when not, or
+ * -errno (-EBUSY: the handle is in use). No allocation. */
+int ks_store_holds_boot(struct kmemsnap_store *s, const char *boot_id);
 
 #endif /* KMEMSNAP_INTERNAL_H */

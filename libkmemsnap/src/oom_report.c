@@ -1216,9 +1216,13 @@ static int report_line(struct kmemsnap_oom_parser *p, const struct oom_line *l)
 		}
 		finish_sentence(p);
 	}
-	/* mm/oom_kill.c out_of_memory(): the panic that follows ends it. */
+	/* mm/oom_kill.c out_of_memory(): the panic that follows ends it;
+	 * before 4.19 the panic's own text said so, and
+	 * check_panic_on_oom() panics with "Out of memory: ... panic_on_oom
+	 * is enabled". pstore's dmesg records end with these lines. */
 	if (killed_line(p, l->s) ||
-	    ks_starts_with(l->s, "Out of memory and no killable processes")) {
+	    ks_starts_with(l->s, "Out of memory and no killable processes") ||
+	    ks_starts_with(l->s, "Kernel panic - not syncing: Out of memory")) {
 		complete_report(p);
 		return 1;
 	}

@@ -26,6 +26,10 @@ struct kmemsnap_recorder {
 	/* The crash section the crash handler (crash.c) sets for the one
 	 * capture it runs; NULL otherwise. */
 	const Kmemsnap__V1__Crash *crash;
+	/* Set by the watcher (watch.c) for the one capture it runs: adds the
+	 * history and event messages from its own memory. NULL otherwise. */
+	void (*extend)(void *arg, struct ks_arena *a, KsSnapshot *snap);
+	void *extend_arg;
 
 	/* The last capture's header fields that name its file in a store
 	 * (store.c), kept so that naming needs no decoding. */

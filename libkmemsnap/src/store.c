@@ -838,6 +838,38 @@ KMEMSNAP_API int kmemsnap_capture_to_store(struct kmemsnap_recorder *rec,
 	return err;
 }
 
+int ks_store_holds_boot(struct kmemsnap_store *s, const char *boot_id)
+{
+	char want[BOOT_CHARS];
+	ssize_t got;
+	int found = 0;
+
+	put_boot(want, boot_id);
+	if (!take(s))
+		return -EBUSY;
+	if (lseek(s->dir_fd, 0, SEEK_SET) < 0)
+		found = -errno;
+	while (found == 0 &&
+	       (got = getdents64(s->dir_fd, s->dents, s->dents_cap)) > 0) {
+		size_t off = 0;
+
+		while (off < (size_t)got && found == 0) {
+			const struct dirent64 *d =
+				(const void *)(s->dents + off);
+			struct store_entry e;
+
+			if (d->d_reclen == 0)
+				break;
+			found = parse_name(d->d_name, strlen(d->d_name), &e) &&
+				memcmp(d->d_name + TIME_CHARS + 1, want,
+				       BOOT_CHARS) == 0;
+			off += d->d_reclen;
+		}
+	}
+	release(s);
+	return found;
+}
+
 KMEMSNAP_API int kmemsnap_store_prune(struct kmemsnap_store *store)
 {
 	int ret;

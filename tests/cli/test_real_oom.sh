@@ -11,6 +11,7 @@
 #
 # Environment (set by ctest): KMEMSNAP (the CLI).
 set -uo pipefail
+. "$(dirname "$0")/data/memcg.sh"
 
 limit_bytes=$((32 << 20))
 name=kmemsnap-oom.$$
@@ -37,12 +38,7 @@ cleanup()
 		kill -KILL "$job" 2>/dev/null
 		wait "$job" 2>/dev/null
 	fi
-	# The kernel removes a dead task from its cgroup asynchronously.
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		[[ -z $cg || ! -d $cg ]] && break
-		rmdir "$cg" 2>/dev/null && break
-		sleep 0.2
-	done
+	memcg_remove
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -52,44 +48,11 @@ command -v jq >/dev/null || fail "jq is not installed (scripts/deps.sh --test)"
 dd if=/dev/kmsg iflag=nonblock bs=8192 count=1 of=/dev/null 2>/dev/null ||
 	skip "cannot read /dev/kmsg (not root, or kernel.dmesg_restrict)"
 
-# own: this process's cgroup as /proc/self/cgroup names it; parent: its
-# directory. Limits are written to limit_file (and the swap limit, when the
-# kernel accounts swap, to swap_file with swap_value).
-if [[ $(stat -fc %T /sys/fs/cgroup 2>/dev/null) == cgroup2fs ]] &&
-	grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
-	version=2
-	own=$(sed -n 's/^0:://p' /proc/self/cgroup)
-	parent=/sys/fs/cgroup${own%/}
-	# Children get the controller only if the parent hands it down; a
-	# non-root cgroup with processes in it cannot (no internal processes).
-	grep -qw memory "$parent/cgroup.subtree_control" ||
-		echo +memory >"$parent/cgroup.subtree_control" 2>/dev/null ||
-		skip "cannot enable the memory controller below $parent"
-	limit_file=memory.max
-	swap_file=memory.swap.max
-	swap_value=0
-	events_file=memory.events
-else
-	version=1
-	mnt=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ { print $2; exit }' \
-		/proc/self/mounts)
-	[[ -n $mnt ]] || skip "no cgroup2 memory controller and no v1 memory hierarchy"
-	own=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3; exit }' /proc/self/cgroup)
-	parent=$mnt${own%/}
-	limit_file=memory.limit_in_bytes
-	swap_file=memory.memsw.limit_in_bytes
-	swap_value=$limit_bytes
-	events_file=memory.oom_control
-fi
-
-mkdir "$parent/$name" 2>/dev/null ||
-	skip "cannot create a memory cgroup in $parent (cgroup v$version)"
-cg=$parent/$name
-echo "$limit_bytes" >"$cg/$limit_file" ||
-	skip "cannot set $cg/$limit_file"
-if [[ -e $cg/$swap_file ]]; then
-	echo "$swap_value" >"$cg/$swap_file" || fail "cannot set $cg/$swap_file"
-fi
+memcg_make "$name" "$limit_bytes" || skip "$memcg_why"
+cg=$memcg
+own=$memcg_own
+version=$memcg_version
+events_file=$memcg_events
 
 # The child moves itself into the cgroup, writes its pid down and becomes
 # tail(1), which keeps every byte of a stream without newlines: it outgrows

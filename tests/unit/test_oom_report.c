@@ -899,6 +899,76 @@ static void test_no_killable(void)
 	kmemsnap_oom_parser_free(p);
 }
 
+/* The panics that end a report without a victim: out_of_memory() before
+ * 4.19 and check_panic_on_oom(). */
+static void test_panic_ends_report(void)
+{
+	static const char *const panics[] = {
+		"<0>[ 2.1] Kernel panic - not syncing: Out of memory and no killable processes...",
+		"<0>[ 2.1] Kernel panic - not syncing: Out of memory: system-wide panic_on_oom is enabled",
+		"<0>[ 2.1] Kernel panic - not syncing: Out of memory: compulsory panic_on_oom is enabled",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(panics) / sizeof(panics[0]); i++) {
+		struct kmemsnap_oom_parser *p = new_parser();
+		int pid = -1;
+
+		feed_str(p, "<4>[ 2.0] a invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0");
+		CHECK_EQ_U(feed_str(p, panics[i]), 1);
+		CHECK_EQ_U(kmemsnap_oom_parser_last(p, &pid), 1);
+		CHECK_EQ_U(pid, 0);
+		kmemsnap_oom_parser_free(p);
+	}
+}
+
+/* pstore dmesg records (tests/fixtures/pstore): pstore_dump()'s
+ * "Panic#1 Part1" line, "<level>[time]" prefixes. The ramoops record holds
+ * a kill (pid 116), then a report without a killable task that panics: the
+ * last report is that one. */
+static void test_pstore_dmesg(void)
+{
+	struct kmemsnap_oom_parser *p = new_parser();
+	const OomReport *r;
+	int pid = -1;
+
+	/* line 116: "Out of memory and no killable processes..." */
+	CHECK_EQ_U(feed_file(p, "pstore/ramoops/sys/fs/pstore/dmesg-ramoops-0"),
+		   116);
+	CHECK_EQ_U(kmemsnap_oom_parser_last(p, &pid), 1);
+	CHECK_EQ_U(pid, 0);
+	r = last(p);
+	CHECK_EQ_S(r->invoker_comm, "stress-ng-shm");
+	CHECK_EQ_U(r->timestamp_us, 31204113);
+	CHECK_EQ_U(r->n_tasks, 2);
+	CHECK_EQ_U(task(r, 115)->rss_shmem_pages, 1994260);
+	CHECK_EQ_U(mem_info(r, "shmem"), 1994260);
+	kmemsnap_oom_parser_free(p);
+
+	/* Up to the reaper's line (73), the first one with its victim. */
+	p = new_parser();
+	feed_lines(p, "pstore/ramoops/sys/fs/pstore/dmesg-ramoops-0", 1, 73);
+	CHECK_EQ_U(kmemsnap_oom_parser_last(p, &pid), 1);
+	CHECK_EQ_U(pid, 116);
+	CHECK_EQ_S(last(p)->killed ? last(p)->killed->comm : NULL,
+		   "stress-ng-vm");
+	CHECK(last(p)->reaped != NULL);
+	kmemsnap_oom_parser_free(p);
+
+	/* systemd-pstore's dmesg.txt of two EFI parts: a panic_on_oom
+	 * report cut over the parts, with their name and header lines. */
+	p = new_parser();
+	CHECK(feed_file(p, "pstore/efi-archived/var/lib/systemd/pstore/"
+			   "171234567/dmesg.txt") > 0);
+	CHECK_EQ_U(kmemsnap_oom_parser_last(p, &pid), 1);
+	CHECK_EQ_U(pid, 0);
+	r = last(p);
+	CHECK_EQ_S(r->invoker_comm, "java");
+	CHECK_EQ_U(task(r, 1733)->rss_pages, 481507);
+	CHECK_EQ_U(mem_info(r, "active_anon"), 482113);
+	kmemsnap_oom_parser_free(p);
+}
+
 /* Bounds: 300 task rows, 70 counters, 40 KiB of text. */
 static void test_bounds(void)
 {
@@ -1137,6 +1207,8 @@ int main(void)
 	RUN(test_kmsg_record_in_one_call);
 	RUN(test_oom_group);
 	RUN(test_no_killable);
+	RUN(test_panic_ends_report);
+	RUN(test_pstore_dmesg);
 	RUN(test_bounds);
 	RUN(test_garbage);
 	RUN(test_capture_embeds_report);

@@ -90,6 +90,19 @@ struct kmemsnap_capture_opts {
 	/* Embed the last complete kernel OOM report this parser has seen
 	 * (see kmemsnap_oom_parser_feed()). May be NULL. */
 	const struct kmemsnap_oom_parser *oom_report;
+	/* Record what pstore kept from the previous boot (a Pstore section):
+	 * the files of pstore_dir and, one level deep, of pstore_archive_dir,
+	 * each bounded by max_pstore_record_bytes (default 256 KiB). Both
+	 * directories are below the recorder's root; NULL selects
+	 * "sys/fs/pstore" and "var/lib/systemd/pstore". Set by
+	 * `kmemsnap collect-boot`; 0 (default): no Pstore section. */
+	int collect_pstore;
+	const char *pstore_dir;
+	const char *pstore_archive_dir;
+	size_t max_pstore_record_bytes;
+	/* The boot the pstore records are from, when the caller knows it
+	 * (a mirrored snapshot's header, the store's last boot). May be NULL. */
+	const char *previous_boot_id;
 };
 
 struct kmemsnap_recorder;
@@ -306,6 +319,158 @@ KMEMSNAP_API int kmemsnap_crash_handler_refresh(void);
  * mapped, as the installing thread may still be using it. Does nothing
  * when no handler is installed. Async-signal-safe: no. */
 KMEMSNAP_API void kmemsnap_crash_handler_uninstall(void);
+
+/* The watcher (docs/WATCH.md): one epoll set that waits on the kernel's
+ * memory events and captures to a store when one fires.
+ *
+ * - PSI triggers on /proc/pressure/memory and on each watched v2 cgroup's
+ *   memory.pressure ("some 150000 2000000": 150 ms of stall within 2 s);
+ * - each watched v2 cgroup's memory.events (inotify): a change of oom,
+ *   oom_kill, oom_group_kill, max or high, with the counters that moved;
+ * - each watched v1 memory cgroup's memory.oom_control, registered through
+ *   cgroup.event_control with an eventfd;
+ * - /dev/kmsg from "now" on: the kernel's OOM report, fed to an OOM parser;
+ *   the snapshot of a kill carries the parsed report;
+ * - timers: a baseline snapshot when the store holds none of this boot,
+ *   and a periodic one.
+ *
+ * An OOM event seen through a cgroup waits up to oom_grace_ms for the
+ * kernel log's report of it, so that one snapshot carries both; events of
+ * one OOM arriving within that window are folded into it. Event snapshots
+ * are rate limited (a token bucket: burst, refilled one per min_gap_ms);
+ * what the limit drops is counted in the next snapshot. Every few seconds
+ * the watcher takes a light sample (meminfo counters, PSI totals, the
+ * largest processes by RSS) into a ring; event snapshots embed the ring as
+ * the lead-up to the event. Everything is allocated by
+ * kmemsnap_watcher_new(): dispatching allocates nothing. */
+enum kmemsnap_watch_source {
+	KMEMSNAP_WATCH_PSI = 1,
+	KMEMSNAP_WATCH_MEMORY_EVENTS = 2,
+	KMEMSNAP_WATCH_OOM_CONTROL = 3,
+	KMEMSNAP_WATCH_KMSG = 4,
+	KMEMSNAP_WATCH_TIMER = 5,
+	KMEMSNAP_WATCH_BASELINE = 6,
+};
+
+/* What the watcher did about one event, for the on_event callback. The
+ * strings are valid during the callback only. */
+struct kmemsnap_watch_event {
+	size_t sz;
+	enum kmemsnap_watch_source source;
+	enum kmemsnap_trigger trigger;
+	const char *detail;   /* the snapshot's trigger detail, in words */
+	/* 0: stored as `name`; 1: stored, but its retention pass failed;
+	 * -EAGAIN: dropped by the rate limit; -EALREADY: folded into the
+	 * previous snapshot; else the negative errno of capturing/storing. */
+	int result;
+	const char *name;     /* the stored file, relative to the store */
+	/* The pmsg mirror: 0 written, -ENOENT no pmsg device, or -errno
+	 * (-EMSGSIZE: even the compact snapshot exceeded pmsg_max_bytes). */
+	int pmsg_result;
+	size_t pmsg_bytes;
+	uint64_t capture_ns;  /* how long capture and store took */
+};
+
+/* Set up problems that do not stop the watcher (a cgroup without
+ * memory.events, PSI off, /dev/kmsg unreadable) reach on_setup. */
+struct kmemsnap_watch_opts {
+	size_t sz;
+	/* The recorder that captures and the store that keeps the snapshots:
+	 * the caller's, both required; they must outlive the watcher and not
+	 * be used elsewhere while it dispatches. */
+	struct kmemsnap_recorder *recorder;
+	struct kmemsnap_store *store;
+	/* PSI triggers for /proc/pressure/memory ("some|full <stall us>
+	 * <window us>"). NULL: one default, "some 150000 2000000"; the window
+	 * is a multiple of 2 s, which the kernel requires without
+	 * CAP_SYS_RESOURCE. no_psi: none. At most 8; strings are copied. */
+	const char *const *psi_triggers;
+	size_t n_psi_triggers;
+	int no_psi;
+	/* Memory cgroups to watch, as paths below the cgroup mount point
+	 * ("/system.slice/db.service"): v2 memory.events and memory.pressure
+	 * (with the same triggers) when the v2 memory controller manages it,
+	 * else v1 memory.oom_control. At most 64; strings are copied. */
+	const char *const *cgroups;
+	size_t n_cgroups;
+	/* Do not read /dev/kmsg. */
+	int no_kmsg;
+	/* Periodic snapshots every period_s seconds (default 600);
+	 * KMEMSNAP_WATCH_NEVER: none. */
+	uint32_t period_s;
+	/* The baseline: taken baseline_delay_s after start (default 5) when
+	 * the store has no snapshot of this boot. KMEMSNAP_WATCH_NEVER: none. */
+	uint32_t baseline_delay_s;
+	/* Light samples every sample_ms (default 5000), the ring holding
+	 * history_s seconds (default 600, at most 4096 samples), each with the
+	 * history_top_n largest processes (default 5, at most 16). */
+	uint32_t sample_ms;
+	uint32_t history_s;
+	uint32_t history_top_n;
+	/* Rate limit of event snapshots: burst (default 5), refilled one per
+	 * min_gap_ms (default 30000). */
+	uint32_t burst;
+	uint32_t min_gap_ms;
+	/* How long a cgroup OOM event waits for the kernel log's report
+	 * (default 500 ms). */
+	uint32_t oom_grace_ms;
+	/* Mirror each OOM snapshot, in a compact form of at most
+	 * pmsg_max_bytes (default 32 KiB), to pmsg_path (default "/dev/pmsg0",
+	 * used when it exists). no_pmsg: never. */
+	const char *pmsg_path;
+	uint32_t pmsg_max_bytes;
+	int no_pmsg;
+	/* Called after each event and each set-up problem (setup_err < 0,
+	 * setup_what names the file). Both may be NULL. */
+	void (*on_event)(const struct kmemsnap_watch_event *ev, void *arg);
+	void (*on_setup)(const char *what, int setup_err, void *arg);
+	void *arg;
+};
+
+#define KMEMSNAP_WATCH_NEVER UINT32_MAX
+
+struct kmemsnap_watcher;
+
+/* Creates a watcher: opens and registers every source, allocates the ring,
+ * a compact recorder for the pmsg mirror, the OOM parser, and reads the
+ * store's names for the baseline decision. Sources that cannot be set up
+ * are reported to on_setup and skipped; it fails only when none is left
+ * (-ENOENT) or for bad options (-EINVAL).
+ * Ownership: *out belongs to the caller; kmemsnap_watcher_free() releases
+ * it (not the recorder and store).
+ * Async-signal-safe: no. */
+KMEMSNAP_API int kmemsnap_watcher_new(struct kmemsnap_watcher **out,
+				      const struct kmemsnap_watch_opts *opts);
+
+/* Releases a watcher. Accepts NULL. Async-signal-safe: no. */
+KMEMSNAP_API void kmemsnap_watcher_free(struct kmemsnap_watcher *w);
+
+/* The watcher's epoll fd, to put in a caller's own event loop: when it
+ * polls readable, call kmemsnap_watcher_dispatch(). Timers are inside it.
+ * Async-signal-safe: yes. */
+KMEMSNAP_API int kmemsnap_watcher_fd(const struct kmemsnap_watcher *w);
+
+/* Handles every ready event and due timer without blocking (timeout_ms 0)
+ * or waiting up to timeout_ms (-1: until something happens). Returns the
+ * number of snapshots stored, or a negative errno of the wait itself
+ * (-EINTR when a signal interrupted it). Performs no heap allocation.
+ * Async-signal-safe: no. */
+KMEMSNAP_API int kmemsnap_watcher_dispatch(struct kmemsnap_watcher *w,
+					   int timeout_ms);
+
+/* Dispatches until kmemsnap_watcher_stop(). Returns 0 after a stop, or the
+ * negative errno of the wait (a signal interruption is not an error: the
+ * loop goes on). Async-signal-safe: no. */
+KMEMSNAP_API int kmemsnap_watcher_run(struct kmemsnap_watcher *w);
+
+/* Makes kmemsnap_watcher_run() return. Async-signal-safe: yes. */
+KMEMSNAP_API void kmemsnap_watcher_stop(struct kmemsnap_watcher *w);
+
+/* Replaces the store snapshots go to (after the old directory was moved
+ * or recreated: the daemon's SIGHUP). The old store stays the caller's.
+ * Returns 0 or -EINVAL. Async-signal-safe: no. */
+KMEMSNAP_API int kmemsnap_watcher_set_store(struct kmemsnap_watcher *w,
+					    struct kmemsnap_store *store);
 
 /* What a blob's kmemsnap header says. */
 struct kmemsnap_blob_info {

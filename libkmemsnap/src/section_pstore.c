@@ -1,0 +1,507 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What pstore kept of the previous boot (fs/pstore): the files of the
+ * pstore mount and of systemd-pstore's archive, for `kmemsnap collect-boot`.
+ *
+ * fs/pstore/inode.c: pstore_mkfile() names a record "<type>-<backend>-<id>"
+ * ("dmesg-ramoops-0", "console-ramoops-0", "pmsg-ramoops-0",
+ * "dmesg-efi-<id>", 6.x "dmesg-efi_pstore-<id>", ".enc.z" appended when a
+ * compressed record did not decompress), its size the record's and its
+ * mtime the time the record was written. A dmesg record begins with
+ * fs/pstore/platform.c: pstore_dump()'s "<Reason>#<count> Part<n>" line,
+ * then the log tail with "<level>[time]" prefixes; Part1 is the newest
+ * part. A pmsg record holds what user space wrote to /dev/pmsg0, oldest
+ * first; the zone is a ring (fs/pstore/ram_core.c:
+ * persistent_ram_save_old), so its oldest bytes may be cut.
+ *
+ * systemd-pstore (src/pstore/pstore.c) moves the records into its archive
+ * (default /var/lib/systemd/pstore): EFI/ERST dmesg parts into "<id>/", with
+ * the parts joined newest part last into "<id>/dmesg.txt"; records whose id
+ * has no group (ramoops' "-0", pmsg, console) into the archive itself. So
+ * the archive is read one level deep.
+ *
+ * Capture-path rules hold: directories are listed with getdents64 into the
+ * line reader's buffer, files are read straight into the arena, and the
+ * mirrored snapshots inside a record are counted by walking their frames,
+ * not by decompressing them (that would allocate liblz4's context).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "opts.h"
+
+typedef Kmemsnap__V1__Pstore KsPstore;
+typedef Kmemsnap__V1__PstoreRecord KsPstoreRecord;
+
+#define DEFAULT_PSTORE_DIR "sys/fs/pstore"
+#define DEFAULT_ARCHIVE_DIR "var/lib/systemd/pstore"
+#define DEFAULT_MAX_RECORD_BYTES (256u << 10)
+/* Records kept; a ramoops or EFI backend holds a few dozen. The rest mark
+ * the section truncated. */
+#define MAX_RECORDS 256
+/* Room the rest of the message keeps in max_message_bytes: the OOM
+ * report (at most ~140 KiB, oom_report.c), the crash section and the
+ * watcher's history are added after this section. */
+#define MESSAGE_RESERVE_BYTES (256u << 10)
+/* systemd-pstore's "<id>" directories and names are short; longer paths
+ * are none of its. */
+#define NAME_BYTES 256
+
+/* ---- finding blobs inside a record (docs/FORMAT.md) --------------------- */
+
+/* LZ4 frame format (lz4_Frame_format.md): FLG and BD bits. */
+#define LZ4_FLG_VERSION_MASK 0xc0u
+#define LZ4_FLG_VERSION_01 0x40u
+#define LZ4_FLG_BLOCK_CHECKSUM 0x10u
+#define LZ4_FLG_CONTENT_SIZE 0x08u
+#define LZ4_FLG_CONTENT_CHECKSUM 0x04u
+#define LZ4_FLG_RESERVED 0x02u
+#define LZ4_FLG_DICT_ID 0x01u
+#define LZ4_BLOCK_UNCOMPRESSED 0x80000000u
+#define EMPTY_FRAME_BYTES 11
+
+static const uint8_t empty_frame[EMPTY_FRAME_BYTES] = { 0x04, 0x22, 0x4d, 0x18,
+							0x60, 0x40, 0x82, 0x00,
+							0x00, 0x00, 0x00 };
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+/* The end of the LZ4 frame at p[0..len) that carries msg_len bytes with a
+ * content checksum, as blob.c writes it, or 0 when the frame is malformed
+ * or does not end within len. Only its structure is checked: no checksum,
+ * no decompression. */
+static size_t lz4_frame_end(const uint8_t *p, size_t len, uint64_t msg_len)
+{
+	size_t pos, block_max;
+	uint8_t flg, bd;
+
+	/* magic, FLG, BD, content size: 14 bytes */
+	if (len < 14 || le32(p) != KS_LZ4_FRAME_MAGIC)
+		return 0;
+	flg = p[4];
+	bd = p[5];
+	if ((flg & LZ4_FLG_VERSION_MASK) != LZ4_FLG_VERSION_01 ||
+	    (flg & LZ4_FLG_RESERVED) || !(flg & LZ4_FLG_CONTENT_SIZE) ||
+	    !(flg & LZ4_FLG_CONTENT_CHECKSUM) || (bd & 0x8f) ||
+	    ((bd >> 4) & 7) < 4 || le64(p + 6) != msg_len)
+		return 0;
+	block_max = (size_t)1 << (8 + 2 * ((bd >> 4) & 7));
+	/* the optional dictionary id, then the header checksum byte */
+	pos = 14 + (flg & LZ4_FLG_DICT_ID ? 4 : 0) + 1;
+	for (;;) {
+		uint32_t word;
+		size_t size;
+
+		if (pos > len || len - pos < 4)
+			return 0;
+		word = le32(p + pos);
+		pos += 4;
+		if (word == 0)
+			break;
+		size = word & ~LZ4_BLOCK_UNCOMPRESSED;
+		if (size > block_max)
+			return 0;
+		if (flg & LZ4_FLG_BLOCK_CHECKSUM)
+			size += 4;
+		if (len - pos < size)
+			return 0;
+		pos += size;
+	}
+	/* the content checksum */
+	if (len - pos < 4)
+		return 0;
+	return pos + 4;
+}
+
+/* The blob whose kmemsnap header frame starts at hdr, when it is whole
+ * within buf[0..len): its start (the empty frame before the header, which
+ * kmemsnap_blob_extract() requires) and length. */
+static size_t blob_at(const uint8_t *buf, size_t len, size_t hdr, size_t *start)
+{
+	uint32_t size;
+	size_t data, end;
+
+	if (hdr < EMPTY_FRAME_BYTES || len - hdr < 8 + KS_BLOB_HEADER_BYTES ||
+	    memcmp(buf + hdr - EMPTY_FRAME_BYTES, empty_frame,
+		   EMPTY_FRAME_BYTES) != 0)
+		return 0;
+	size = le32(buf + hdr + 4);
+	if (size < KS_BLOB_HEADER_BYTES || size > len - hdr - 8)
+		return 0;
+	data = hdr + 8 + size;
+	end = lz4_frame_end(buf + data, len - data, le64(buf + hdr + 8 + 16));
+	if (end == 0)
+		return 0;
+	*start = hdr - EMPTY_FRAME_BYTES;
+	return data + end - *start;
+}
+
+size_t ks_blob_find(const void *data, size_t len, size_t from, size_t *start)
+{
+	const uint8_t *buf = data;
+	size_t at = from;
+
+	/* The "KMEMSNAP" magic sits 8 bytes into the header frame, after the
+	 * skippable frame's magic and size, and the empty frame precedes
+	 * that. */
+	while (at + 8 <= len) {
+		const uint8_t *m = memmem(buf + at, len - at, KS_BLOB_MAGIC, 8);
+		size_t hdr, n;
+
+		if (!m)
+			return 0;
+		at = (size_t)(m - buf) + 1;
+		if ((size_t)(m - buf) < from + EMPTY_FRAME_BYTES + 8)
+			continue;
+		hdr = (size_t)(m - buf) - 8;
+		if (le32(buf + hdr) != KS_LZ4_SKIPPABLE_MAGIC)
+			continue;
+		n = blob_at(buf, len, hdr, start);
+		if (n)
+			return n;
+	}
+	return 0;
+}
+
+/* Complete blobs in a record's kept bytes, one after another. */
+static uint32_t count_blobs(const uint8_t *buf, size_t len)
+{
+	uint32_t n = 0;
+	size_t from = 0, start, blob;
+
+	while ((blob = ks_blob_find(buf, len, from, &start)) > 0) {
+		n++;
+		from = start + blob;
+	}
+	return n;
+}
+
+/* ---- the options -------------------------------------------------------- */
+
+static const char *below_root(const char *path)
+{
+	while (*path == '/')
+		path++;
+	return *path ? path : ".";
+}
+
+bool ks_pstore_request(const struct kmemsnap_capture_opts *o,
+		       size_t message_cap, const KsSnapshot *snap,
+		       struct ks_pstore_request *out)
+{
+	size_t used, room;
+
+	if (!KS_OPT(o, collect_pstore, 0))
+		return false;
+	/* Walks the message without allocating. */
+	used = kmemsnap__v1__snapshot__get_packed_size(snap);
+	room = used < message_cap ? message_cap - used : 0;
+	out->dir = below_root(KS_OPT(o, pstore_dir, DEFAULT_PSTORE_DIR));
+	out->archive_dir =
+		below_root(KS_OPT(o, pstore_archive_dir, DEFAULT_ARCHIVE_DIR));
+	out->max_record_bytes =
+		KS_OPT(o, max_pstore_record_bytes, DEFAULT_MAX_RECORD_BYTES);
+	out->previous_boot_id = KS_OPT(o, previous_boot_id, NULL);
+	out->budget_bytes =
+		room > MESSAGE_RESERVE_BYTES ? room - MESSAGE_RESERVE_BYTES : 0;
+	return true;
+}
+
+/* ---- reading the records ------------------------------------------------ */
+
+struct pstore_walk {
+	struct ks_ctx *ctx;
+	KsPstore *out;
+	KsStatus *st;
+	size_t budget; /* text bytes the records may still take */
+};
+
+/* fs/pstore/inode.c: pstore_type_to_name(); "dmesg.txt" is
+ * systemd-pstore's reassembled dmesg. */
+static Kmemsnap__V1__PstoreKind kind_of(const char *file)
+{
+	if (ks_starts_with(file, "dmesg-") || strcmp(file, "dmesg.txt") == 0)
+		return KMEMSNAP__V1__PSTORE_KIND__PSTORE_KIND_DMESG;
+	if (ks_starts_with(file, "console-"))
+		return KMEMSNAP__V1__PSTORE_KIND__PSTORE_KIND_CONSOLE;
+	if (ks_starts_with(file, "pmsg-"))
+		return KMEMSNAP__V1__PSTORE_KIND__PSTORE_KIND_PMSG;
+	if (ks_starts_with(file, "ftrace-"))
+		return KMEMSNAP__V1__PSTORE_KIND__PSTORE_KIND_FTRACE;
+	return KMEMSNAP__V1__PSTORE_KIND__PSTORE_KIND_OTHER;
+}
+
+/* "<subdir>/<file>" for an archived file in a subdirectory, else file. */
+static char *record_name(struct ks_arena *a, const char *subdir,
+			 const char *file)
+{
+	size_t slen = subdir ? strlen(subdir) : 0;
+	size_t flen = strlen(file);
+	char *name;
+
+	if (!subdir)
+		return ks_arena_strndup(a, file, flen);
+	name = ks_arena_alloc(a, slen + 1 + flen + 1);
+	if (!name)
+		return NULL;
+	memcpy(name, subdir, slen);
+	name[slen] = '/';
+	memcpy(name + slen + 1, file, flen + 1);
+	return name;
+}
+
+/* Reads up to cap bytes of fd into buf. Returns the count or -errno. */
+static long read_up_to(int fd, uint8_t *buf, size_t cap)
+{
+	size_t got = 0;
+
+	while (got < cap) {
+		ssize_t n = read(fd, buf + got, cap - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (long)got;
+}
+
+/* Whether fd has bytes left: a file that grew past its stat size. */
+static bool has_more(int fd)
+{
+	uint8_t byte;
+	ssize_t n;
+
+	do
+		n = read(fd, &byte, 1);
+	while (n < 0 && errno == EINTR);
+	return n > 0;
+}
+
+/* Reads the file's text, bounded by the record limit and by what is left
+ * of the budget, straight into the arena. */
+static void read_text(struct pstore_walk *w, int fd, const struct stat *sb,
+		      KsPstoreRecord *r)
+{
+	size_t want = (size_t)sb->st_size;
+	uint8_t *buf;
+	long got;
+
+	if (want > w->ctx->pstore->max_record_bytes)
+		want = w->ctx->pstore->max_record_bytes;
+	if (want > w->budget)
+		want = w->budget;
+	buf = want ? ks_arena_alloc(w->ctx->arena, want) : NULL;
+	got = buf ? read_up_to(fd, buf, want) : 0;
+	if (got < 0) {
+		w->st->lines_skipped++;
+		got = 0;
+	}
+	w->budget -= (size_t)got;
+	w->st->source_bytes += (uint64_t)got;
+	r->has_text = true;
+	r->text.data = buf;
+	r->text.len = (size_t)got;
+	if ((uint64_t)got < r->size_bytes ||
+	    ((size_t)got == want && has_more(fd))) {
+		r->has_truncated = r->truncated = true;
+		ks_status_truncated(w->st);
+	}
+	r->has_kmemsnap_blobs = true;
+	r->kmemsnap_blobs = count_blobs(buf, (size_t)got);
+}
+
+/* One regular file of dirfd as a record. A file that vanished or is not a
+ * regular file (never followed through a symlink) is skipped. */
+static void add_record(struct pstore_walk *w, int dirfd, const char *subdir,
+		       const char *file, bool archived)
+{
+	KsPstore *out = w->out;
+	KsPstoreRecord *r;
+	struct stat sb;
+	int fd;
+
+	fd = openat(dirfd, file,
+		    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		if (errno != ENOENT && errno != ELOOP)
+			w->st->lines_skipped++;
+		return;
+	}
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return;
+	}
+	if (out->n_records == MAX_RECORDS) {
+		ks_status_truncated(w->st);
+		close(fd);
+		return;
+	}
+	r = ks_arena_alloc(w->ctx->arena, sizeof(*r));
+	if (r) {
+		kmemsnap__v1__pstore_record__init(r);
+		r->name = record_name(w->ctx->arena, subdir, file);
+	}
+	if (!r || !r->name) {
+		close(fd);
+		return;
+	}
+	r->has_kind = true;
+	r->kind = kind_of(file);
+	r->has_mtime_ns = true;
+	r->mtime_ns = (uint64_t)sb.st_mtim.tv_sec * 1000000000ull +
+		      (uint64_t)sb.st_mtim.tv_nsec;
+	r->has_size_bytes = true;
+	r->size_bytes = (uint64_t)sb.st_size;
+	r->has_archived = archived;
+	r->archived = archived;
+	read_text(w, fd, &sb, r);
+	close(fd);
+	out->records[out->n_records++] = r;
+}
+
+/* ".", "..", and hidden files: pstore makes none, and systemd-pstore's
+ * temporary files are hidden (".#dmesg.txt..."). */
+static bool is_hidden(const char *name)
+{
+	return name[0] == '.';
+}
+
+/* d_type, or what fstatat says when the file system leaves it unknown. */
+static unsigned char type_of(int dirfd, const struct dirent64 *d)
+{
+	struct stat sb;
+
+	if (d->d_type != DT_UNKNOWN)
+		return d->d_type;
+	if (fstatat(dirfd, d->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		return DT_UNKNOWN;
+	return S_ISDIR(sb.st_mode) ? DT_DIR :
+	       S_ISREG(sb.st_mode) ? DT_REG :
+				     DT_UNKNOWN;
+}
+
+static void walk_dir(struct pstore_walk *w, int dirfd, const char *subdir,
+		     bool archived, char *buf, size_t cap);
+
+/* An archive subdirectory "<id>/": its files are records too. */
+static void walk_subdir(struct pstore_walk *w, int dirfd, const char *name,
+			char *buf, size_t cap)
+{
+	int fd;
+
+	if (strlen(name) >= NAME_BYTES)
+		return;
+	fd = openat(dirfd, name,
+		    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		w->st->lines_skipped++;
+		return;
+	}
+	walk_dir(w, fd, name, true, buf, cap);
+	close(fd);
+}
+
+/* Lists dirfd with getdents64 into buf (opendir would malloc). In the
+ * archive's top level (archived, no subdir), directories are walked with
+ * the second half of the buffer. */
+static void walk_dir(struct pstore_walk *w, int dirfd, const char *subdir,
+		     bool archived, char *buf, size_t cap)
+{
+	bool top_of_archive = archived && !subdir;
+	size_t list_cap = top_of_archive ? cap / 2 : cap;
+	long n;
+
+	while ((n = getdents64(dirfd, buf, list_cap)) > 0) {
+		size_t off = 0;
+
+		while (off < (size_t)n) {
+			const struct dirent64 *d = (const void *)(buf + off);
+			unsigned char type;
+
+			if (d->d_reclen == 0)
+				break;
+			off += d->d_reclen;
+			if (is_hidden(d->d_name))
+				continue;
+			type = type_of(dirfd, d);
+			if (type == DT_REG)
+				add_record(w, dirfd, subdir, d->d_name,
+					   archived);
+			else if (type == DT_DIR && top_of_archive)
+				walk_subdir(w, dirfd, d->d_name, buf + list_cap,
+					    cap - list_cap);
+		}
+	}
+	if (n < 0)
+		w->st->lines_skipped++;
+}
+
+void ks_section_pstore(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st)
+{
+	const struct ks_pstore_request *req = ctx->pstore;
+	struct pstore_walk w = { .ctx = ctx, .st = st };
+	KsPstore *out;
+	int fd;
+
+	if (!req)
+		return;
+	out = ks_arena_alloc(ctx->arena, sizeof(*out));
+	if (!out)
+		return;
+	kmemsnap__v1__pstore__init(out);
+	out->status = st;
+	snap->pstore = out;
+	w.out = out;
+	w.budget = req->budget_bytes;
+	if (req->previous_boot_id)
+		out->previous_boot_id =
+			ks_arena_strndup(ctx->arena, req->previous_boot_id,
+					 strnlen(req->previous_boot_id, 64));
+	out->records =
+		ks_arena_alloc(ctx->arena, MAX_RECORDS * sizeof(*out->records));
+	if (!out->records)
+		return;
+	st->path = (char *)req->dir;
+	st->has_source_bytes = true;
+	fd = openat(ctx->root_fd, req->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		walk_dir(&w, fd, NULL, false, ctx->io_buf, ctx->io_cap);
+		close(fd);
+	} else {
+		int err = errno;
+
+		/* An unmounted /sys/fs/pstore is an empty sysfs directory:
+		 * that reads as no records. No directory at all is no
+		 * pstore support, or a tree without it. */
+		ks_status_unavailable(st, req->dir, err);
+		if (err == ENOENT)
+			st->detail = "pstore is not mounted";
+	}
+	fd = openat(ctx->root_fd, req->archive_dir,
+		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		walk_dir(&w, fd, NULL, true, ctx->io_buf, ctx->io_cap);
+		close(fd);
+	} else if (errno != ENOENT) {
+		st->lines_skipped++;
+	}
+	st->has_lines_skipped = st->lines_skipped > 0;
+}

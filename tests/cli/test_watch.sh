@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# kmemsnap watch, for real:
+# - usage errors, the baseline of a boot (taken once per boot even across
+#   restarts), SIGTERM and SIGHUP;
+# - a real OOM kill in a memory cgroup below the test's own while the
+#   watcher watches it: a snapshot with trigger oom lands in the store
+#   within 1 s of the kill, naming the victim, carrying the kernel's report
+#   and the lead-up samples, mirrored to a pmsg file within its bound; a
+#   second kill inside the rate limit is dropped and logged;
+# - a PSI trigger firing on real memory stall (a writer in a 16 MiB cgroup).
+# Parts that this kernel or sandbox cannot do say why and are skipped.
+. "$(dirname "$0")/data/common.sh"
+. "$(dirname "$0")/data/memcg.sh"
+need jq
+
+watcher=
+victim_job=
+skipped=
+
+stop_watcher()
+{
+	[[ -n $watcher ]] || return 0
+	kill -TERM "$watcher" 2>/dev/null
+	wait "$watcher"
+	watcher_rc=$?
+	watcher=
+}
+
+cleanup()
+{
+	[[ -n $victim_job ]] && kill -KILL "$victim_job" 2>/dev/null
+	stop_watcher
+	memcg_remove
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# start_watcher LOG ARGS...: runs the watcher in the background and waits
+# until it says it is watching.
+start_watcher()
+{
+	local log=$1 _
+	shift
+	"$KMEMSNAP" watch --no-mlock "$@" 2>"$log" &
+	watcher=$!
+	for _ in $(seq 100); do
+		grep -q '^kmemsnap watch: watching' "$log" && return 0
+		kill -0 "$watcher" 2>/dev/null || break
+		sleep 0.05
+	done
+	sed 's/^/     | /' "$log"
+	return 1
+}
+
+# wait_file GLOB SECONDS: waits for a file matching GLOB; prints it.
+wait_file()
+{
+	local glob=$1 tries=$(($2 * 20)) f
+	for _ in $(seq "$tries"); do
+		for f in $glob; do
+			[[ -e $f ]] && { echo "$f"; return 0; }
+		done
+		sleep 0.05
+	done
+	return 1
+}
+
+ns_now() { date +%s%N; }
+
+# jqe FILTER FILE: true when FILTER holds for FILE (jq -e, quietly).
+jqe() { jq -e "$@" >/dev/null; }
+
+# ---- usage -----------------------------------------------------------------
+run "$TMP/out" "$TMP/err" "$KMEMSNAP" watch
+check_eq "watch without --store is a usage error" "$rc" 2
+check_grep "and says what is missing" "$TMP/err" -- '--store DIR is required'
+run "$TMP/out" "$TMP/err" "$KMEMSNAP" watch --help
+check_eq "watch --help exits 0" "$rc" 0
+check_grep "--help documents the PSI trigger" "$TMP/out" 'some\|full STALL_US'
+run "$TMP/out" "$TMP/err" "$KMEMSNAP" watch --store "$TMP/x" --psi "some 1 1" --no-psi
+check_eq "--psi with --no-psi is a usage error" "$rc" 2
+
+# ---- baseline, SIGTERM, restart, SIGHUP -------------------------------------
+store=$TMP/base
+check "the watcher starts" start_watcher "$TMP/base.log" --store "$store" \
+	--no-psi --no-kmsg --no-pmsg --period 0 --baseline-delay 1
+base=$(wait_file "$store/*_baseline.kms" 5)
+check "a baseline lands in an empty store" test -n "$base"
+check_grep "the log names the stored baseline" "$TMP/base.log" \
+	'^kmemsnap watch: baseline: stored .*_baseline\.kms in [0-9]+ ms'
+stop_watcher
+check_eq "SIGTERM stops the watcher with status 0" "$watcher_rc" 0
+
+check "the watcher restarts" start_watcher "$TMP/base2.log" --store "$store" \
+	--no-psi --no-kmsg --no-pmsg --period 0 --baseline-delay 1
+sleep 1.6
+check_eq "a restart in the same boot takes no second baseline" \
+	"$(ls "$store" | grep -c '_baseline\.kms$')" 1
+kill -HUP "$watcher"
+sleep 0.3
+check_grep "SIGHUP reopens the store" "$TMP/base2.log" "^kmemsnap watch: reopened $store\$"
+check "and the watcher keeps running" kill -0 "$watcher"
+stop_watcher
+"$KMEMSNAP" show --json "$base" >"$TMP/base.json"
+check_eq "the baseline's trigger" "$(jq -r .header.trigger "$TMP/base.json")" TRIGGER_BASELINE
+check_eq "its event source" "$(jq -r .event.source "$TMP/base.json")" EVENT_SOURCE_BASELINE
+check_eq "a scheduled snapshot carries no history" \
+	"$(jq -r '.history // "none"' "$TMP/base.json")" none
+
+# ---- a real OOM kill ----------------------------------------------------------
+oom_part()
+{
+	local store=$TMP/oom pmsg=$TMP/pmsg log=$TMP/oom.log victim status
+	local died snap waited json=$TMP/oom.json second
+
+	if ! dd if=/dev/kmsg iflag=nonblock bs=8192 count=1 of=/dev/null 2>/dev/null; then
+		skipped+=" oom(cannot read /dev/kmsg)"
+		return
+	fi
+	if ! memcg_make "kmemsnap-watch.$$" $((32 << 20)); then
+		skipped+=" oom($memcg_why)"
+		return
+	fi
+	: >"$pmsg"
+	check "the watcher watches $memcg_rel" start_watcher "$log" \
+		--store "$store" --cgroup "$memcg_rel" --no-psi --period 0 \
+		--no-baseline --sample-ms 200 --pmsg "$pmsg" --burst 1 --min-gap 600 ||
+		return
+
+	# tail keeps a stream without newlines: it outgrows 32 MiB and, alone
+	# in the cgroup, is the kernel's only choice (test_real_oom.sh).
+	(head -c 1G /dev/zero |
+		sh -c 'echo $$ >"$1/cgroup.procs" && echo $$ >"$2" && exec tail' \
+			sh "$memcg" "$TMP/victim" >/dev/null) 2>/dev/null &
+	victim_job=$!
+	wait "$victim_job"
+	status=$?
+	died=$(ns_now)
+	victim_job=
+	victim=$(<"$TMP/victim")
+	check_eq "the victim was SIGKILLed" "$status" 137
+	snap=$(wait_file "$store/*_oom.kms" 1)
+	waited=$(( ($(ns_now) - died) / 1000000 ))
+	check "an oom snapshot landed within 1 s of the kill (waited $waited ms)" \
+		test -n "$snap"
+	[[ -n $snap ]] || { sed 's/^/     | /' "$log"; return; }
+	"$KMEMSNAP" show --json "$snap" >"$json"
+	check_eq "trigger" "$(jq -r .header.trigger "$json")" TRIGGER_OOM
+	check_eq "the event names the victim" "$(jq -r .event.victimPid "$json")" "$victim"
+	check_eq "and its comm" "$(jq -r .event.victimComm "$json")" tail
+	check_eq "the kernel's report is attached" \
+		"$(jq -r .oomReport.killed.pid "$json")" "$victim"
+	check "the capture is within 1 s of the report's first line" \
+		jqe '((.header.uptimeMs | tonumber) * 1000 -
+			(.oomReport.timestampUs | tonumber)) < 1000000' "$json"
+	check "the event is the cgroup's or the kernel log's" \
+		jqe '.event.source | IN("EVENT_SOURCE_OOM_CONTROL",
+			"EVENT_SOURCE_MEMORY_EVENTS", "EVENT_SOURCE_KMSG")' "$json"
+	check "the detail names the victim" \
+		jqe ".header.triggerDetail | contains(\"killed pid $victim (tail)\")" "$json"
+	check "the lead-up history is embedded" \
+		jqe '(.history.samples | length) >= 1 and .history.intervalMs == 200' "$json"
+	check "each sample has MemAvailable" \
+		jqe '[.history.samples[] | has("memAvailableKb")] | all' "$json"
+	"$KMEMSNAP" show "$snap" >"$TMP/oom.txt"
+	check_grep "show prints the event" "$TMP/oom.txt" "^  killed +pid $victim \\(tail\\)"
+	check_grep "and the lead-up" "$TMP/oom.txt" '^Lead-up: '
+
+	check "the pmsg copy was written" test -s "$pmsg"
+	check "within 32 KiB" test "$(stat -c %s "$pmsg")" -le 32768
+	"$KMEMSNAP" show --json "$pmsg" >"$TMP/pmsg.json" 2>"$TMP/pmsg.err"
+	check_eq "the pmsg copy decodes as the same oom snapshot" \
+		"$(jq -r '.header.trigger + " " + (.event.victimPid | tostring)' "$TMP/pmsg.json")" \
+		"TRIGGER_OOM $victim"
+
+	# A second kill inside the rate limit (--burst 1, --min-gap 600).
+	sleep 1
+	(head -c 1G /dev/zero |
+		sh -c 'echo $$ >"$1/cgroup.procs" && exec tail' sh "$memcg" >/dev/null) \
+		2>/dev/null &
+	victim_job=$!
+	wait "$victim_job"
+	victim_job=
+	second=
+	for _ in $(seq 20); do
+		grep -q 'event dropped by the rate limit' "$log" && second=1 && break
+		sleep 0.05
+	done
+	check "a second kill within the rate limit is dropped and logged" test -n "$second"
+	check_eq "and stores nothing" "$(ls "$store" | grep -c '_oom\.kms$')" 1
+	stop_watcher
+}
+oom_part
+
+# ---- a PSI trigger -------------------------------------------------------------
+psi_part()
+{
+	local store=$TMP/psi log=$TMP/psi.log before after snap json=$TMP/psi.json
+
+	if [[ ! -r /proc/pressure/memory ]]; then
+		skipped+=" psi(no /proc/pressure/memory: kernel without PSI or psi=0)"
+		return
+	fi
+	if [[ $(stat -fc %T "$TMP") == tmpfs ]]; then
+		skipped+=" psi($TMP is tmpfs: a writer there fills memory, not the page cache)"
+		return
+	fi
+	if [[ -z $memcg ]] && ! memcg_make "kmemsnap-watch.$$" $((16 << 20)); then
+		skipped+=" psi($memcg_why)"
+		return
+	fi
+	echo $((16 << 20)) >"$memcg/memory.limit_in_bytes" 2>/dev/null ||
+		echo $((16 << 20)) >"$memcg/memory.max" 2>/dev/null
+	start_watcher "$log" --store "$store" --psi "some 5000 2000000" --no-kmsg \
+		--no-pmsg --period 0 --no-baseline --sample-ms 200 || {
+		grep -q 'cannot add the PSI trigger' "$log" &&
+			skipped+=" psi(the kernel refused the trigger: $(tail -1 "$log"))"
+		return
+	}
+	before=$(sed -n 's/^some .*total=//p' /proc/pressure/memory)
+	# Dirty page cache in a 16 MiB cgroup: reclaim waits for writeback,
+	# which is memory stall.
+	sh -c 'echo $$ >"$1/cgroup.procs" && exec dd if=/dev/zero of="$2" bs=1M count=200 conv=fsync status=none' \
+		sh "$memcg" "$TMP/dirty" 2>/dev/null
+	snap=$(wait_file "$store/*_pressure.kms" 4)
+	after=$(sed -n 's/^some .*total=//p' /proc/pressure/memory)
+	rm -f "$TMP/dirty"
+	stop_watcher
+	if [[ -z $snap ]] && ((after - before < 50000)); then
+		skipped+=" psi(the writer caused only $((after - before)) us of memory stall)"
+		return
+	fi
+	check "a PSI trigger fired a pressure snapshot ($(((after - before) / 1000)) ms stall)" \
+		test -n "$snap"
+	[[ -n $snap ]] || { sed 's/^/     | /' "$log"; return; }
+	"$KMEMSNAP" show --json "$snap" >"$json"
+	check_eq "trigger" "$(jq -r .header.trigger "$json")" TRIGGER_PRESSURE
+	check_eq "event source" "$(jq -r .event.source "$json")" EVENT_SOURCE_PSI
+	check_eq "the trigger that fired" "$(jq -r .event.psiTrigger "$json")" "some 5000 2000000"
+	check_eq "the file it was set on" "$(jq -r .event.path "$json")" /proc/pressure/memory
+	check "the lead-up history is embedded" jqe '(.history.samples | length) >= 1' "$json"
+}
+psi_part
+
+[[ -n $skipped ]] && echo "skipped parts:$skipped"
+finish
