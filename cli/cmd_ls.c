@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "figures.h"
 #include "json.h"
 #include "snapfile.h"
 #include "units.h"
@@ -219,13 +220,6 @@ struct boot {
 	uint64_t start_ns;
 };
 
-static int u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* A boot starts at the median of realtime - uptime over its snapshots
  * (robust to a clock stepped by NTP after boot), or without uptimes at its
  * first snapshot's time; as `kmemsnap timeline` orders boots. */
@@ -245,10 +239,7 @@ static uint64_t boot_start(const struct listing *l, const char *id,
 		if (f->e.has_realtime_ns && f->e.realtime_ns < first)
 			first = f->e.realtime_ns;
 	}
-	if (k == 0)
-		return first;
-	qsort(tmp, k, sizeof(*tmp), u64_cmp);
-	return tmp[k / 2];
+	return boot_start_median(tmp, k, first);
 }
 
 static int boot_cmp(const void *pa, const void *pb)

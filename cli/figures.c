@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Figures every reader derives from a snapshot the same way. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "figures.h"
@@ -67,4 +68,19 @@ uint64_t slab_footprint_bytes(const KsSnapshot *s,
 	if (per_slab && c->num_slabs > UINT64_MAX / per_slab)
 		return UINT64_MAX;
 	return c->num_slabs * per_slab;
+}
+
+static int u64_cmp(const void *pa, const void *pb)
+{
+	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+
+	return (a > b) - (a < b);
+}
+
+uint64_t boot_start_median(uint64_t *estimates, size_t n, uint64_t fallback)
+{
+	if (n == 0)
+		return fallback;
+	qsort(estimates, n, sizeof(*estimates), u64_cmp);
+	return estimates[n / 2];
 }

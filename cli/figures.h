@@ -29,4 +29,10 @@ uint64_t snapshot_page_size(const KsSnapshot *s);
 uint64_t slab_footprint_bytes(const KsSnapshot *s,
 			      const Kmemsnap__V1__SlabCache *c);
 
+/* Where a boot started, from its snapshots' realtime - uptime estimates:
+ * their median, robust to a clock stepped by NTP after boot; fallback
+ * when there are none. Sorts estimates. `ls` and `timeline` order boots
+ * by it. */
+uint64_t boot_start_median(uint64_t *estimates, size_t n, uint64_t fallback);
+
 #endif /* KMEMSNAP_CLI_FIGURES_H */

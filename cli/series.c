@@ -58,6 +58,7 @@
 
 #include "cli.h"
 #include "explain.h"
+#include "figures.h"
 #include "series.h"
 #include "snapfile.h"
 
@@ -448,13 +449,6 @@ static int by_uptime(const void *pa, const void *pb)
 	       (a->realtime_ns < b->realtime_ns);
 }
 
-static int by_u64(const void *pa, const void *pb)
-{
-	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
-
-	return (a > b) - (a < b);
-}
-
 /* realtime - uptime, or 0 when the uptime is longer (a hostile file). */
 static uint64_t boot_estimate(const struct series_snap *s)
 {
@@ -474,8 +468,7 @@ static uint64_t boot_start(struct series_snap *snaps, size_t n, uint64_t *tmp)
 	for (i = 0; i < n; i++)
 		if (snaps[i].has_uptime)
 			tmp[k++] = boot_estimate(&snaps[i]);
-	qsort(tmp, k, sizeof(*tmp), by_u64);
-	start = k ? tmp[k / 2] : snaps[0].realtime_ns;
+	start = boot_start_median(tmp, k, snaps[0].realtime_ns);
 	for (i = 0; i < n; i++)
 		if (!snaps[i].has_uptime)
 			snaps[i].uptime_ms =
