@@ -103,3 +103,32 @@ const char *cli_strerror(int err)
 
 	return strcmp(s, "unknown error") != 0 ? s : strerror(abs(err));
 }
+
+static void out_of_memory(void)
+{
+	cli_error(NULL, "out of memory");
+	exit(CLI_FAIL);
+}
+
+void *cli_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		out_of_memory();
+	return p;
+}
+
+void *cli_xrealloc(void *p, size_t n, size_t size)
+{
+	void *q = size && n > SIZE_MAX / size ? NULL : realloc(p, n * size);
+
+	if (!q)
+		out_of_memory();
+	return q;
+}
+
+char *cli_xstrdup(const char *s)
+{
+	return strcpy(cli_xrealloc(NULL, strlen(s) + 1, 1), s);
+}

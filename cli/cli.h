@@ -5,6 +5,7 @@
 #define KMEMSNAP_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Exit codes, documented in kmemsnap(1) and in every --help. */
@@ -54,6 +55,13 @@ bool cli_parse_u32(const char *prog, const char *opt, const char *arg,
  * error for prog and returns false. */
 bool cli_parse_bytes(const char *prog, const char *opt, const char *arg,
 		     uint64_t *out);
+
+/* Memory for the CLI's own data. When none is left the command gives up:
+ * "kmemsnap: out of memory", exit 1. cli_xrealloc checks n * size for
+ * overflow; cli_xcalloc(0, ...) returns a valid pointer. */
+void *cli_xcalloc(size_t n, size_t size);
+void *cli_xrealloc(void *p, size_t n, size_t size);
+char *cli_xstrdup(const char *s);
 
 /* Text for a negative errno from the library or the C library. */
 const char *cli_strerror(int err);

@@ -128,37 +128,10 @@ struct collect {
 	int rc;
 };
 
-static void *xalloc(size_t n)
-{
-	void *p = calloc(1, n ? n : 1);
-
-	if (!p) {
-		cli_error(NULL, "out of memory");
-		exit(CLI_FAIL);
-	}
-	return p;
-}
-
-static char *xstrdup(const char *s)
-{
-	char *d = strdup(s);
-
-	if (!d) {
-		cli_error(NULL, "out of memory");
-		exit(CLI_FAIL);
-	}
-	return d;
-}
-
 static void *xgrow(void *p, size_t *cap, size_t elem)
 {
 	*cap = *cap ? *cap * 2 : 16;
-	p = realloc(p, *cap * elem);
-	if (!p) {
-		cli_error(NULL, "out of memory");
-		exit(CLI_FAIL);
-	}
-	return p;
+	return cli_xrealloc(p, *cap, elem);
 }
 
 /* "<root>/<rel>" for messages: the path a person can look at. */
@@ -322,7 +295,7 @@ static int read_all(int fd, struct record *r)
 
 	if (cap > MAX_RECORD_FILE_BYTES)
 		cap = MAX_RECORD_FILE_BYTES;
-	r->data = xalloc(cap + 1);
+	r->data = cli_xcalloc(1, cap + 1);
 	for (;;) {
 		ssize_t n;
 
@@ -402,8 +375,8 @@ static void add_record(struct collect *c, int dirfd, const char *dir_rel,
 			  "larger than %s: only its start "
 			  "is read",
 			  human_bytes(MAX_RECORD_FILE_BYTES).s);
-	r->subdir = subdir ? xstrdup(subdir) : NULL;
-	r->name = xstrdup(rel + strlen(dir_rel) + 1);
+	r->subdir = subdir ? cli_xstrdup(subdir) : NULL;
+	r->name = cli_xstrdup(rel + strlen(dir_rel) + 1);
 	r->file = r->name + (subdir ? strlen(subdir) + 1 : 0);
 	r->kind = kind_of(file);
 	r->archived = archived;
@@ -565,7 +538,7 @@ static void feed_record(struct kmemsnap_oom_parser *p, const struct record *r)
 
 static void feed_logs(struct collect *c)
 {
-	struct record **order = xalloc(c->n_recs * sizeof(*order));
+	struct record **order = cli_xcalloc(1, c->n_recs * sizeof(*order));
 	size_t i, n = 0;
 
 	for (i = 0; i < c->n_recs; i++) {
@@ -608,7 +581,7 @@ static bool already_stored(const struct collect *c, const char *name,
 		f = fopen(path, "rb");
 		if (!f)
 			return false;
-		got = xalloc(len + 1);
+		got = cli_xcalloc(1, len + 1);
 		same = fread(got, 1, len + 1, f) == len &&
 		       memcmp(got, blob, len) == 0;
 		free(got);
@@ -629,11 +602,11 @@ static int decode_blob(const uint8_t *blob, size_t len, KsBootBlob *b)
 	int err = kmemsnap_blob_extract(blob, len, NULL, 0, &info);
 
 	if (err != -ENOBUFS) {
-		b->problem = xstrdup(info.problem ? info.problem :
+		b->problem = cli_xstrdup(info.problem ? info.problem :
 						    cli_strerror(err));
 		return -1;
 	}
-	msg = xalloc(info.message_bytes);
+	msg = cli_xcalloc(1, info.message_bytes);
 	err = kmemsnap_blob_extract(blob, len, msg, info.message_bytes, &info);
 	snap = err == 0 ?
 		       kmemsnap__v1__snapshot__unpack(NULL, info.message_bytes,
@@ -641,7 +614,7 @@ static int decode_blob(const uint8_t *blob, size_t len, KsBootBlob *b)
 		       NULL;
 	free(msg);
 	if (!snap) {
-		b->problem = xstrdup(err < 0 && info.problem ?
+		b->problem = cli_xstrdup(err < 0 && info.problem ?
 					     info.problem :
 					     "corrupted: the snapshot message "
 					     "does not decode (protobuf)");
@@ -650,7 +623,7 @@ static int decode_blob(const uint8_t *blob, size_t len, KsBootBlob *b)
 	if (snap->header) {
 		const Kmemsnap__V1__Header *h = snap->header;
 
-		b->boot_id = h->boot_id ? xstrdup(h->boot_id) : NULL;
+		b->boot_id = h->boot_id ? cli_xstrdup(h->boot_id) : NULL;
 		b->has_trigger = h->has_trigger;
 		b->trigger = h->trigger;
 		b->has_realtime_ns = h->has_realtime_ns;
@@ -664,7 +637,7 @@ static void file_blob(struct collect *c, const struct record *r, size_t start,
 		      size_t len)
 {
 	const uint8_t *blob = r->data + start;
-	KsBootBlob *b = xalloc(sizeof(*b));
+	KsBootBlob *b = cli_xcalloc(1, sizeof(*b));
 	char name[KMEMSNAP_STORE_NAME_MAX], stored[KMEMSNAP_STORE_NAME_MAX];
 	int err;
 
@@ -691,11 +664,11 @@ static void file_blob(struct collect *c, const struct record *r, size_t start,
 	if (err < 0) {
 		cli_error(c->a.store, "cannot file %s: %s", name,
 			  cli_strerror(err));
-		b->problem = xstrdup(cli_strerror(err));
+		b->problem = cli_xstrdup(cli_strerror(err));
 		c->rc = CLI_FAIL;
 		return;
 	}
-	b->file = xstrdup(stored);
+	b->file = cli_xstrdup(stored);
 }
 
 static void file_blobs(struct collect *c)
@@ -777,7 +750,7 @@ static char *boot_from_store(const struct collect *c)
 			continue;
 		if (n == cap)
 			names = xgrow(names, &cap, sizeof(*names));
-		names[n++] = xstrdup(de->d_name);
+		names[n++] = cli_xstrdup(de->d_name);
 	}
 	closedir(d);
 	if (n)
@@ -790,7 +763,7 @@ static char *boot_from_store(const struct collect *c)
 		if (snapfile_open(&sf, path) == 0 && sf.snap->header &&
 		    sf.snap->header->boot_id &&
 		    !same_boot8(sf.snap->header->boot_id, c->current_boot))
-			found = xstrdup(sf.snap->header->boot_id);
+			found = cli_xstrdup(sf.snap->header->boot_id);
 		snapfile_close(&sf);
 	}
 	for (i = 0; i < n; i++)
@@ -804,7 +777,7 @@ static void previous_boot(struct collect *c)
 	const char *id = boot_from_blobs(c);
 
 	if (id) {
-		c->msg.previous_boot_id = xstrdup(id);
+		c->msg.previous_boot_id = cli_xstrdup(id);
 		c->msg.previous_boot_source = "mirrored snapshot";
 		return;
 	}
@@ -878,7 +851,7 @@ static void remove_records(struct collect *c, const char *stored)
 		return;
 	}
 	ps = sf.snap->pstore;
-	removed = xalloc(ps->n_records * sizeof(*removed));
+	removed = cli_xcalloc(1, ps->n_records * sizeof(*removed));
 	dirfd = openat(c->root_fd, c->a.pstore_dir,
 		       O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	for (i = 0; dirfd >= 0 && i < ps->n_records; i++) {
@@ -894,7 +867,7 @@ static void remove_records(struct collect *c, const char *stored)
 				  strerror(errno));
 			c->rc = CLI_FAIL;
 		} else {
-			removed[n++] = xstrdup(r->name);
+			removed[n++] = cli_xstrdup(r->name);
 		}
 	}
 	if (dirfd >= 0)
@@ -910,10 +883,10 @@ static void fill_records(struct collect *c)
 {
 	size_t i;
 
-	c->msg.records = xalloc(c->n_recs * sizeof(*c->msg.records));
+	c->msg.records = cli_xcalloc(1, c->n_recs * sizeof(*c->msg.records));
 	for (i = 0; i < c->n_recs; i++) {
 		const struct record *r = &c->recs[i];
-		KsBootRecord *m = xalloc(sizeof(*m));
+		KsBootRecord *m = cli_xcalloc(1, sizeof(*m));
 
 		kmemsnap__v1__boot_collect_record__init(m);
 		m->name = r->name;
@@ -1086,7 +1059,7 @@ static int collect(struct collect *c)
 	fill_records(c);
 	if (take_snapshot(c, name) < 0)
 		return CLI_FAIL;
-	c->msg.stored = xstrdup(name);
+	c->msg.stored = cli_xstrdup(name);
 	if (c->a.remove)
 		remove_records(c, name);
 	print_result(c);

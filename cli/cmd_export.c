@@ -82,26 +82,11 @@ struct inputs {
 	bool bad; /* a file or directory could not be used */
 };
 
-static void *xrealloc(void *p, size_t size)
-{
-	p = realloc(p, size);
-	if (!p) {
-		cli_error(NULL, "out of memory");
-		exit(CLI_FAIL);
-	}
-	return p;
-}
-
-static char *xstrdup(const char *s)
-{
-	return strcpy(xrealloc(NULL, strlen(s) + 1), s);
-}
-
 static void add_input(struct inputs *in, char *path)
 {
 	if (in->n == in->cap) {
 		in->cap = in->cap ? in->cap * 2 : 16;
-		in->v = xrealloc(in->v, in->cap * sizeof(*in->v));
+		in->v = cli_xrealloc(in->v, in->cap, sizeof(*in->v));
 	}
 	in->v[in->n] = (struct input){ .path = path, .seq = in->n };
 	in->n++;
@@ -131,7 +116,7 @@ static void add_dir(struct inputs *in, const char *dir)
 
 		if (!is_snapshot_name(e->d_name))
 			continue;
-		path = xrealloc(NULL, strlen(dir) + strlen(e->d_name) + 2);
+		path = cli_xrealloc(NULL, strlen(dir) + strlen(e->d_name) + 2, 1);
 		sprintf(path, "%s/%s", dir, e->d_name);
 		add_input(in, path);
 	}
@@ -147,7 +132,7 @@ static void collect(struct inputs *in, char **paths, int n)
 		if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode))
 			add_dir(in, paths[i]);
 		else
-			add_input(in, xstrdup(paths[i]));
+			add_input(in, cli_xstrdup(paths[i]));
 	}
 }
 
@@ -375,11 +360,11 @@ static void emit(struct exporter *x, enum family fam, char *labels,
 
 	if (x->n == x->cap) {
 		x->cap = x->cap ? x->cap * 2 : 1024;
-		x->v = xrealloc(x->v, x->cap * sizeof(*x->v));
+		x->v = cli_xrealloc(x->v, x->cap, sizeof(*x->v));
 	}
 	s = &x->v[x->n];
 	s->family = fam;
-	s->labels = labels ? labels : xstrdup("");
+	s->labels = labels ? labels : cli_xstrdup("");
 	s->time_ns = x->time_ns;
 	s->seq = x->n++;
 	va_start(ap, fmt);
@@ -466,7 +451,7 @@ static void meminfo_metrics(struct exporter *x, const KsSnapshot *s)
 
 	if (!m)
 		return;
-	v = xrealloc(NULL, meminfo_values_max(m) * sizeof(*v) + 1);
+	v = cli_xrealloc(NULL, meminfo_values_max(m) * sizeof(*v) + 1, 1);
 	n = meminfo_values(m, v);
 	for (i = 0; i < n; i++)
 		emit_u64(x, v[i].kb ? F_MEMINFO_BYTES : F_MEMINFO_NUMBER,
@@ -697,7 +682,7 @@ static size_t export_openmetrics(FILE *out, struct inputs *in, bool all)
 	const size_t scratch_bytes = 16u << 20;
 	struct exporter x = { .stamped = all };
 	size_t i, done = 0;
-	void *mem = xrealloc(NULL, scratch_bytes);
+	void *mem = cli_xrealloc(NULL, scratch_bytes, 1);
 
 	ks_arena_init(&x.scratch, mem, scratch_bytes);
 	if (all) {

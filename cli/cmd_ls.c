@@ -92,28 +92,6 @@ struct listing {
 	size_t n;
 };
 
-static char *xstrdup(const char *s)
-{
-	char *d = strdup(s);
-
-	if (!d) {
-		cli_error(NULL, "out of memory");
-		exit(CLI_FAIL);
-	}
-	return d;
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (!p) {
-		cli_error(NULL, "out of memory");
-		exit(CLI_FAIL);
-	}
-	return p;
-}
-
 /* A store's snapshots are "*.kms"; hidden names are its temporary files. */
 static bool is_snapshot_name(const char *name)
 {
@@ -149,7 +127,7 @@ static long list_names(const char *dir, char ***out)
 				exit(CLI_FAIL);
 			}
 		}
-		names[n++] = xstrdup(de->d_name);
+		names[n++] = cli_xstrdup(de->d_name);
 	}
 	closedir(d);
 	qsort(names, n, sizeof(*names), name_cmp);
@@ -169,13 +147,13 @@ static void fill_entry(struct ls_file *f, const KsSnapshot *snap)
 		e->has_realtime_ns = h->has_realtime_ns;
 		e->realtime_ns = h->realtime_ns;
 		if (h->boot_id && *h->boot_id)
-			e->boot_id = xstrdup(h->boot_id);
+			e->boot_id = cli_xstrdup(h->boot_id);
 		e->has_trigger = h->has_trigger;
 		e->trigger = h->trigger;
 		if (h->trigger_detail)
-			e->trigger_detail = xstrdup(h->trigger_detail);
+			e->trigger_detail = cli_xstrdup(h->trigger_detail);
 		if (h->hostname)
-			e->hostname = xstrdup(h->hostname);
+			e->hostname = cli_xstrdup(h->hostname);
 		f->has_boot_start = h->has_realtime_ns && h->has_uptime_ms &&
 				    h->realtime_ns >= h->uptime_ms * NS_PER_MS;
 		if (f->has_boot_start)
@@ -194,19 +172,19 @@ static void fill_entry(struct ls_file *f, const KsSnapshot *snap)
 
 static void read_file(const char *dir, const char *name, struct ls_file *f)
 {
-	char *path = xcalloc(strlen(dir) + strlen(name) + 2, 1);
+	char *path = cli_xcalloc(strlen(dir) + strlen(name) + 2, 1);
 	struct snapfile sf;
 	struct stat st;
 
 	kmemsnap__v1__store_entry__init(&f->e);
-	f->e.file = xstrdup(name);
+	f->e.file = cli_xstrdup(name);
 	sprintf(path, "%s/%s", dir, name);
 	if (stat(path, &st) == 0) {
 		f->e.has_size_bytes = true;
 		f->e.size_bytes = (uint64_t)st.st_size;
 	}
 	if (snapfile_open(&sf, path) < 0)
-		f->e.problem = xstrdup(sf.error);
+		f->e.problem = cli_xstrdup(sf.error);
 	else
 		fill_entry(f, sf.snap);
 	snapfile_close(&sf);
@@ -254,8 +232,8 @@ static int boot_cmp(const void *pa, const void *pb)
 /* Numbers every entry's boot: 0 for the newest, -1 for the one before. */
 static void number_boots(struct listing *l)
 {
-	struct boot *boots = xcalloc(l->n, sizeof(*boots));
-	uint64_t *tmp = xcalloc(l->n, sizeof(*tmp));
+	struct boot *boots = cli_xcalloc(l->n, sizeof(*boots));
+	uint64_t *tmp = cli_xcalloc(l->n, sizeof(*tmp));
 	size_t n = 0, i, j;
 
 	for (i = 0; i < l->n; i++) {
@@ -296,11 +274,11 @@ static int load(const char *dir, struct listing *l)
 		return -1;
 	}
 	l->n = (size_t)n;
-	l->files = xcalloc(l->n, sizeof(*l->files));
+	l->files = cli_xcalloc(l->n, sizeof(*l->files));
 	kmemsnap__v1__store_listing__init(&l->msg);
 	l->msg.dir = (char *)dir;
 	l->msg.n_entries = l->n;
-	l->msg.entries = xcalloc(l->n, sizeof(*l->msg.entries));
+	l->msg.entries = cli_xcalloc(l->n, sizeof(*l->msg.entries));
 	l->msg.has_total_bytes = true;
 	for (i = 0; i < l->n; i++) {
 		read_file(dir, names[i], &l->files[i]);

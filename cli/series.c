@@ -89,35 +89,19 @@ const char *const series_cat_name[CAT_COUNT] = {
 
 /* ---- memory: the CLI gives up when it runs out, as explain does --------- */
 
-static void *xrealloc(void *p, size_t n, size_t size)
-{
-	void *q = size && n > SIZE_MAX / size ? NULL : realloc(p, n * size);
-
-	if (!q) {
-		cli_error(NULL, "out of memory");
-		exit(CLI_FAIL);
-	}
-	return q;
-}
-
-static char *xstrdup(const char *s)
-{
-	return strcpy(xrealloc(NULL, strlen(s) + 1, 1), s);
-}
-
 /* Makes room for element n of *arr, doubling its capacity. */
 static void *room(void *arr, size_t n, size_t *cap, size_t size)
 {
 	if (n < *cap)
 		return arr;
 	*cap = *cap ? *cap * 2 : 16;
-	return xrealloc(arr, *cap, size);
+	return cli_xrealloc(arr, *cap, size);
 }
 
 void series_init(struct series_set *set)
 {
 	memset(set, 0, sizeof(*set));
-	ks_arena_init(&set->scratch, xrealloc(NULL, SCRATCH_BYTES, 1),
+	ks_arena_init(&set->scratch, cli_xrealloc(NULL, SCRATCH_BYTES, 1),
 		      SCRATCH_BYTES);
 }
 
@@ -183,7 +167,7 @@ static void index_grow(struct series_set *set)
 		return;
 	free(set->index);
 	set->index_cap = set->index_cap ? set->index_cap * 2 : 1024;
-	set->index = xrealloc(NULL, set->index_cap, sizeof(*set->index));
+	set->index = cli_xrealloc(NULL, set->index_cap, sizeof(*set->index));
 	memset(set->index, 0, set->index_cap * sizeof(*set->index));
 	for (i = 0; i < set->n_series; i++)
 		index_insert(set, i);
@@ -210,7 +194,7 @@ static struct series *intern(struct series_set *set, enum series_kind kind,
 	memset(s, 0, sizeof(*s));
 	s->kind = kind;
 	s->flags = flags;
-	s->name = xstrdup(name);
+	s->name = cli_xstrdup(name);
 	s->hash = h;
 	set->index[slot] = (uint32_t)set->n_series;
 	return s;
@@ -245,8 +229,8 @@ static void skip(struct series_set *set, const char *file, const char *fmt, ...)
 	set->skipped = room(set->skipped, set->n_skipped, &set->cap_skipped,
 			    sizeof(*set->skipped));
 	k = &set->skipped[set->n_skipped++];
-	k->file = xstrdup(file);
-	k->error = xstrdup(error);
+	k->file = cli_xstrdup(file);
+	k->error = cli_xstrdup(error);
 }
 
 static enum series_cat cat_of(const char *category)
@@ -340,15 +324,15 @@ static void add_snapshot(struct series_set *set, const struct snapfile *sf)
 			  sizeof(*set->snaps));
 	snap = &set->snaps[set->n_snaps++];
 	memset(snap, 0, sizeof(*snap));
-	snap->file = xstrdup(sf->name);
+	snap->file = cli_xstrdup(sf->name);
 	if (h) {
 		snap->realtime_ns = h->realtime_ns;
 		snap->has_uptime = h->has_uptime_ms;
 		snap->uptime_ms = h->uptime_ms;
 		snap->trigger = h->trigger;
-		snap->host = h->hostname ? xstrdup(h->hostname) : NULL;
+		snap->host = h->hostname ? cli_xstrdup(h->hostname) : NULL;
 	}
-	snap->boot_id = xstrdup(h && h->boot_id ? h->boot_id : "");
+	snap->boot_id = cli_xstrdup(h && h->boot_id ? h->boot_id : "");
 	snap->mem_total_kb = e->mem_total_kb;
 	snap->has_mem_available = m->has_mem_available_kb;
 	snap->mem_available_kb = m->mem_available_kb;
@@ -401,7 +385,7 @@ static void load_dir(struct series_set *set, const char *dir)
 			continue;
 		names = room(names, n, &cap, sizeof(*names));
 		names[n] =
-			xrealloc(NULL, strlen(dir) + strlen(de->d_name) + 2, 1);
+			cli_xrealloc(NULL, strlen(dir) + strlen(de->d_name) + 2, 1);
 		sprintf(names[n++], "%s/%s", dir, de->d_name);
 	}
 	closedir(d);
@@ -491,12 +475,12 @@ static int by_start(const void *pa, const void *pb)
 /* Groups the snapshots into boots, each ordered by uptime. */
 static void find_boots(struct series_set *set)
 {
-	uint64_t *tmp = xrealloc(NULL, set->n_snaps + 1, sizeof(*tmp));
+	uint64_t *tmp = cli_xrealloc(NULL, set->n_snaps + 1, sizeof(*tmp));
 	size_t i, j;
 
 	qsort(set->snaps, set->n_snaps, sizeof(*set->snaps),
 	      by_boot_id_then_realtime);
-	set->boots = xrealloc(NULL, set->n_snaps + 1, sizeof(*set->boots));
+	set->boots = cli_xrealloc(NULL, set->n_snaps + 1, sizeof(*set->boots));
 	for (i = 0; i < set->n_snaps; i = j) {
 		struct series_boot *b = &set->boots[set->n_boots++];
 
@@ -528,8 +512,8 @@ static int by_snap(const void *pa, const void *pb)
 static void order_snapshots(struct series_set *set)
 {
 	struct series_snap *ordered =
-		xrealloc(NULL, set->n_snaps + 1, sizeof(*ordered));
-	uint32_t *place = xrealloc(NULL, set->n_snaps + 1, sizeof(*place));
+		cli_xrealloc(NULL, set->n_snaps + 1, sizeof(*ordered));
+	uint32_t *place = cli_xrealloc(NULL, set->n_snaps + 1, sizeof(*place));
 	size_t b, i, n = 0;
 
 	find_boots(set);
@@ -686,7 +670,7 @@ void series_analyse(struct series_set *set, double min_rate)
 	size_t i;
 
 	order_snapshots(set);
-	set->ranked = xrealloc(NULL, set->n_series + 1, sizeof(*set->ranked));
+	set->ranked = cli_xrealloc(NULL, set->n_series + 1, sizeof(*set->ranked));
 	for (i = 0; i < set->n_series; i++) {
 		struct series *s = &set->series[i];
 
