@@ -420,7 +420,9 @@ static void log_event(const struct kmemsnap_watch_event *ev, void *arg)
 static void log_setup(const char *what, int err, void *arg)
 {
 	(void)arg;
-	if (err == -EINVAL && strstr(what, "pressure"))
+	if (err == -ENODEV)
+		cli_error(what, "no longer watched: its cgroup was removed");
+	else if (err == -EINVAL && strstr(what, "pressure"))
 		cli_error(what, "cannot add the PSI trigger: %s (without "
 				"CAP_SYS_RESOURCE the window must be a multiple "
 				"of 2 s)", cli_strerror(err));

@@ -510,6 +510,16 @@ static int on_psi(struct kmemsnap_watcher *w, struct psi_watch *p)
 	return fire(w);
 }
 
+/* A trigger whose cgroup was removed polls EPOLLERR for ever
+ * (psi_trigger_poll without a trigger): stop watching it. */
+static int drop_psi(struct kmemsnap_watcher *w, struct psi_watch *p)
+{
+	epoll_ctl(w->epfd, EPOLL_CTL_DEL, p->fd, NULL);
+	close_fd(&p->fd);
+	setup_problem(w, p->path, -ENODEV);
+	return 0;
+}
+
 /* "name value" lines, as memory.events and memory.oom_control print. */
 static uint32_t parse_counters(char *text, struct counter *out)
 {
@@ -745,9 +755,19 @@ static int on_inotify(struct kmemsnap_watcher *w)
 	return stored;
 }
 
+/* The eventfd is also signalled when the cgroup is removed
+ * (mm/memcontrol-v1.c: memcg_event_remove): its file then reads no more. */
 static int on_oom_control(struct kmemsnap_watcher *w, struct cgroup_watch *cg)
 {
+	char c;
+
 	drain(cg->efd);
+	if (pread(cg->fd, &c, 1, 0) < 0) {
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, cg->efd, NULL);
+		close_fd(&cg->efd);
+		setup_problem(w, cg->path, -ENODEV);
+		return 0;
+	}
 	return on_counters(w, cg, KMEMSNAP_WATCH_OOM_CONTROL);
 }
 
@@ -779,6 +799,11 @@ static int on_baseline(struct kmemsnap_watcher *w)
 	long n;
 
 	drain(w->baseline_fd);
+	if (w->ev.active) {
+		/* An OOM is waiting for its report; the baseline follows it. */
+		arm(w->baseline_fd, (uint64_t)w->oom_grace_ms + 100, 0);
+		return 0;
+	}
 	n = ks_read_small(w->rec->root_fd, "proc/sys/kernel/random/boot_id",
 			  boot_id, sizeof(boot_id));
 	if (n > 0 && ks_store_holds_boot(w->store, boot_id) == 1)
@@ -814,6 +839,8 @@ static int handle(struct kmemsnap_watcher *w, const struct epoll_event *e)
 	case TAG_INOTIFY:
 		return on_inotify(w);
 	case TAG_PSI:
+		if (e->events & EPOLLERR)
+			return drop_psi(w, &w->psi[index]);
 		return on_psi(w, &w->psi[index]);
 	case TAG_OOM_CONTROL:
 		return on_oom_control(w, &w->cg[index]);

@@ -2,6 +2,7 @@
 # kmemsnap watch, for real:
 # - usage errors, the baseline of a boot (taken once per boot even across
 #   restarts), SIGTERM and SIGHUP;
+# - a watched cgroup removed under the watcher: logged, no busy loop;
 # - a real OOM kill in a memory cgroup below the test's own while the
 #   watcher watches it: a snapshot with trigger oom lands in the store
 #   within 1 s of the kill, naming the victim, carrying the kernel's report
@@ -106,6 +107,30 @@ check_eq "the baseline's trigger" "$(jq -r .header.trigger "$TMP/base.json")" TR
 check_eq "its event source" "$(jq -r .event.source "$TMP/base.json")" EVENT_SOURCE_BASELINE
 check_eq "a scheduled snapshot carries no history" \
 	"$(jq -r '.history // "none"' "$TMP/base.json")" none
+
+# ---- a watched cgroup removed ---------------------------------------------------
+removed_part()
+{
+	local log=$TMP/rm.log cg_dir ticks
+
+	if ! memcg_make "kmemsnap-watch-rm.$$" $((64 << 20)); then
+		skipped+=" removal($memcg_why)"
+		return
+	fi
+	cg_dir=$memcg
+	check "the watcher watches a cgroup that will go away" start_watcher "$log" \
+		--store "$TMP/rm" --cgroup "$memcg_rel" --no-kmsg --no-pmsg \
+		--period 0 --no-baseline || return
+	memcg_remove
+	memcg=
+	sleep 1
+	check_grep "its removal is noticed and logged" "$log" \
+		"^kmemsnap: $cg_dir/.*: no longer watched: its cgroup was removed"
+	ticks=$(awk '{ print $14 + $15 }' "/proc/$watcher/stat")
+	check "and the watcher does not spin (${ticks} ticks of CPU)" test "$ticks" -lt 20
+	stop_watcher
+}
+removed_part
 
 # ---- a real OOM kill ----------------------------------------------------------
 oom_part()

@@ -420,8 +420,10 @@ struct kmemsnap_watch_opts {
 	const char *pmsg_path;
 	uint32_t pmsg_max_bytes;
 	int no_pmsg;
-	/* Called after each event and each set-up problem (setup_err < 0,
-	 * setup_what names the file). Both may be NULL. */
+	/* on_event is called after each event; on_setup for each set-up
+	 * problem (err < 0, what names the file), and with -ENODEV when a
+	 * watched cgroup is removed later and its files stop being watched.
+	 * Both may be NULL. */
 	void (*on_event)(const struct kmemsnap_watch_event *ev, void *arg);
 	void (*on_setup)(const char *what, int setup_err, void *arg);
 	void *arg;
