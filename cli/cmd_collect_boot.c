@@ -915,11 +915,28 @@ static void fill_report(struct collect *c)
 	}
 }
 
+/* The name column as wide as the longest name, so that systemd-pstore's
+ * "<id>/dmesg-efi_pstore-<id>" keeps the rows aligned; within 36..64, a
+ * longer name pushes only its own row. */
+static int name_width(const KsBootCollect *m)
+{
+	size_t i, w = 36;
+
+	for (i = 0; i < m->n_records; i++) {
+		size_t len = strlen(human_text(m->records[i]->name).s);
+
+		if (len > w)
+			w = len;
+	}
+	return (int)(w < 64 ? w : 64);
+}
+
 static void print_text(const struct collect *c)
 {
 	const KsBootCollect *m = &c->msg;
 	const Kmemsnap__V1__OomReport *r = ks_oom_parser_report(c->parser);
 	size_t i, filed = 0, present = 0, bad = 0, archived = 0;
+	int width = name_width(m);
 
 	for (i = 0; i < m->n_records; i++)
 		archived += m->records[i]->archived;
@@ -934,7 +951,7 @@ static void print_text(const struct collect *c)
 			snprintf(note, sizeof(note), "  %u mirrored snapshot%s",
 				 rec->kmemsnap_blobs,
 				 rec->kmemsnap_blobs == 1 ? "" : "s");
-		printf("  %-36s %-7s %10s%s%s\n", human_text(rec->name).s,
+		printf("  %-*s %-7s %10s%s%s\n", width, human_text(rec->name).s,
 		       enum_word(&kmemsnap__v1__pstore_kind__descriptor,
 				 rec->kind)
 			       .s,

@@ -1308,10 +1308,27 @@ static void show_dmesg_tail(const KsPstoreRecord *r, const struct view *v)
 	}
 }
 
+/* The RECORD column as wide as the longest of the first n names, so that
+ * systemd-pstore's "<id>/dmesg-efi_pstore-<id>" keeps the row aligned;
+ * within 32..64, a longer name pushes only its own row. */
+static int record_width(const KsPstore *ps, size_t n)
+{
+	size_t i, w = 32;
+
+	for (i = 0; i < n; i++) {
+		size_t len = strlen(human_text(ps->records[i]->name).s);
+
+		if (len > w)
+			w = len;
+	}
+	return (int)(w < 64 ? w : 64);
+}
+
 static void show_pstore(const KsPstore *ps, const struct view *v)
 {
-	const char *row = "  %-32s %-7s %10s  %-24s %9s";
+	const char *row = "  %-*s %-7s %10s  %-24s %9s";
 	size_t i, n = rows(v, ps->n_records);
+	int width = record_width(ps, n);
 
 	if (!available("Pstore", ps->status))
 		return;
@@ -1322,7 +1339,8 @@ static void show_pstore(const KsPstore *ps, const struct view *v)
 		printf("  no records\n");
 		return;
 	}
-	printf(row, "RECORD", "KIND", "SIZE", "WRITTEN (UTC)", "SNAPSHOTS");
+	printf(row, width, "RECORD", "KIND", "SIZE", "WRITTEN (UTC)",
+	       "SNAPSHOTS");
 	putchar('\n');
 	for (i = 0; i < n; i++) {
 		const KsPstoreRecord *r = ps->records[i];
@@ -1333,7 +1351,7 @@ static void show_pstore(const KsPstore *ps, const struct view *v)
 		list_item(&note, r->archived, "archived");
 		list_item(&note, r->truncated, "first %s kept",
 			  human_bytes(r->text.len).s);
-		printf(row, human_text(r->name).s,
+		printf(row, width, human_text(r->name).s,
 		       enum_word(&kmemsnap__v1__pstore_kind__descriptor,
 				 r->kind)
 			       .s,

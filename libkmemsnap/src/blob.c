@@ -245,6 +245,12 @@ static int decode_frame(struct frame_walk *w, LZ4F_decompressionContext_t dctx,
 	hint = LZ4F_decompress(dctx, buf, &dst_len, w->p, &src_len, NULL);
 	if (LZ4F_isError(hint))
 		return lz4_problem(w, hint);
+	/* Unfinished with input left over: the output filled up first, so the
+	 * blocks hold more than the frame declared. Unfinished with all input
+	 * used: the file ends early. */
+	if (hint != 0 && src_len < w->left)
+		return problem(w, -EBADMSG,
+			       "corrupted: the data frame holds more than its declared size");
 	if (hint != 0)
 		return problem(w, -ENODATA, "truncated: the file ends inside the data frame");
 	if (src_len != w->left)

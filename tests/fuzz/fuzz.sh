@@ -13,7 +13,8 @@
 # Seeds are the files of tests/fixtures (samples/<kind>/ and trees/*/),
 # composed into the input each target reads (fuzz.h: parts separated by
 # NUL); they are written anew for each run, never kept in git twice. The
-# blob seeds are snapshots of the fixture trees taken with the CLI.
+# blob seeds are snapshots of the fixture trees taken with the CLI, the
+# pstore_blobs seeds two of them composed into pmsg zones.
 #
 # WORKDIR holds, per target: corpus/NAME (what libFuzzer found; it grows
 # from run to run), seeds/NAME, replay/NAME, artifacts/NAME (crash-*,
@@ -168,6 +169,41 @@ seeds_blob()
 	return 0
 }
 
+# pmsg zones as collect-boot reads them (docs/PSTORE.md): mirrored blobs
+# back to back, the oldest cut by the ring, text around them. Two small
+# captures, composed; a few KiB each.
+seeds_pstore_blobs()
+{
+	local dir=$1 a=$1/a.kms b=$1/b.kms
+
+	if [[ -z ${KMEMSNAP:-} ]]; then
+		echo "fuzz.sh: KMEMSNAP not set: no pstore_blobs seeds" >&2
+		return 0
+	fi
+	"$KMEMSNAP" capture --root "$FIX/trees/cgroup-v2" -o "$a" &&
+		"$KMEMSNAP" capture --root "$FIX/trees/el7" -o "$b" || {
+		echo "fuzz.sh: cannot capture the pstore_blobs seeds" >&2
+		rm -f "$a" "$b"
+		return 0
+	}
+	cp "$a" "$dir/alone"
+	cat "$a" "$b" >"$dir/two"
+	{
+		printf 'kmemsnap: KMEMSNAP mirrored\n'
+		cat "$a" "$b"
+		printf 'trailing text\n'
+	} >"$dir/text-around"
+	{
+		tail -c 300 "$a"
+		cat "$b" "$a"
+	} >"$dir/cut-start"
+	{
+		cat "$b"
+		head -c 500 "$a"
+	} >"$dir/cut-end"
+	rm -f "$a" "$b"
+}
+
 seeds()
 {
 	local name=$1 dir=$2
@@ -199,6 +235,7 @@ seeds()
 	cgroup) seeds_cgroup "$dir" ;;
 	slab_sysfs) seeds_slab_sysfs "$dir" ;;
 	blob) seeds_blob "$dir" ;;
+	pstore_blobs) seeds_pstore_blobs "$dir" ;;
 	*)
 		echo "fuzz.sh: no target named $name" >&2
 		return 1 ;;
@@ -217,10 +254,12 @@ corpus_dirs()
 	return 0
 }
 
-# A blob's message must fit in an input for the mutator to frame it again.
+# A blob's message must fit in an input for the mutator to frame it again;
+# a pmsg zone holds several blobs.
 max_len()
 {
 	[[ $1 == blob ]] && echo -max_len=262144
+	[[ $1 == pstore_blobs ]] && echo -max_len=16384
 	return 0
 }
 
