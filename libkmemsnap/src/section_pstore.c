@@ -459,7 +459,7 @@ void ks_section_pstore(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st)
 	const struct ks_pstore_request *req = ctx->pstore;
 	struct pstore_walk w = { .ctx = ctx, .st = st };
 	KsPstore *out;
-	int fd;
+	int fd, dir_err;
 
 	if (!req)
 		return;
@@ -482,18 +482,10 @@ void ks_section_pstore(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st)
 	st->path = (char *)req->dir;
 	st->has_source_bytes = true;
 	fd = openat(ctx->root_fd, req->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dir_err = fd < 0 ? errno : 0;
 	if (fd >= 0) {
 		walk_dir(&w, fd, NULL, false, ctx->io_buf, ctx->io_cap);
 		close(fd);
-	} else {
-		int err = errno;
-
-		/* An unmounted /sys/fs/pstore is an empty sysfs directory:
-		 * that reads as no records. No directory at all is no
-		 * pstore support, or a tree without it. */
-		ks_status_unavailable(st, req->dir, err);
-		if (err == ENOENT)
-			st->detail = "pstore is not mounted";
 	}
 	fd = openat(ctx->root_fd, req->archive_dir,
 		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -504,4 +496,15 @@ void ks_section_pstore(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st)
 		st->lines_skipped++;
 	}
 	st->has_lines_skipped = st->lines_skipped > 0;
+	/* An unmounted /sys/fs/pstore is an empty sysfs directory: that reads
+	 * as no records. No directory at all is no pstore support, or a tree
+	 * without it: unavailable, unless systemd-pstore's archive had what
+	 * the kernel kept. */
+	if (dir_err && out->n_records == 0) {
+		ks_status_unavailable(st, req->dir, dir_err);
+		if (dir_err == ENOENT)
+			st->detail = "pstore is not mounted";
+	} else if (dir_err) {
+		st->detail = "pstore is not mounted; the records are systemd-pstore's archive";
+	}
 }
