@@ -422,6 +422,9 @@ static void log_setup(const char *what, int err, void *arg)
 	(void)arg;
 	if (err == -ENODEV)
 		cli_error(what, "no longer watched: its cgroup was removed");
+	else if (err == -EOPNOTSUPP && strstr(what, "pressure"))
+		cli_error(what, "not the kernel's PSI file (a copy below "
+				"--root?): no trigger set");
 	else if (err == -EINVAL && strstr(what, "pressure"))
 		cli_error(what, "cannot add the PSI trigger: %s (without "
 				"CAP_SYS_RESOURCE the window must be a multiple "

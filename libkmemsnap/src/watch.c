@@ -29,6 +29,7 @@
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -127,6 +128,9 @@ struct kmemsnap_watcher {
 	struct kmemsnap_recorder *rec;
 	struct kmemsnap_store *store;
 	struct kmemsnap_recorder *compact; /* the pmsg copy's, or NULL */
+	/* The recorder's root without a trailing '/' ("" for "/"): event
+	 * sources are found below it too, so a test tree can stand in. */
+	char root[PATH_BYTES];
 	struct kmemsnap_oom_parser *oom;
 	int epfd, stop_fd, sample_fd, period_fd, baseline_fd, grace_fd;
 	int kmsg_fd, inotify_fd, pmsg_fd;
@@ -647,7 +651,8 @@ static int on_counters(struct kmemsnap_watcher *w, struct cgroup_watch *cg,
 	int trigger;
 	uint32_t i;
 
-	if (n < 0)
+	/* A file that reads empty, or not at all, is no change to compare. */
+	if (n <= 0)
 		return 0;
 	trigger = compare_counters(cg, now, n, &moves);
 	memcpy(cg->counters, now, sizeof(now));
@@ -907,6 +912,13 @@ KMEMSNAP_API int kmemsnap_watcher_set_store(struct kmemsnap_watcher *w,
 
 /* ---- set-up ------------------------------------------------------------- */
 
+static bool is_regular(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* Registers each trigger on one PSI file. Problems are reported and the
  * trigger skipped: a host without PSI still has its other sources. */
 static void add_psi(struct kmemsnap_watcher *w, const char *path)
@@ -920,6 +932,13 @@ static void add_psi(struct kmemsnap_watcher *w, const char *path)
 		p->fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 		if (p->fd < 0) {
 			setup_problem(w, path, -errno);
+			return;
+		}
+		/* A regular file is a copy of /proc (a test tree), never
+		 * the kernel's: writing a trigger would only change it. */
+		if (is_regular(p->fd)) {
+			close_fd(&p->fd);
+			setup_problem(w, path, -EOPNOTSUPP);
 			return;
 		}
 		/* EINVAL for a window that is not a multiple of 2 s without
@@ -1003,10 +1022,11 @@ static int add_v1(struct kmemsnap_watcher *w, struct cgroup_watch *cg,
 	size_t len;
 	int fd, n;
 
-	if (!join(cg->path, "/sys/fs/cgroup/memory", group,
-		  "/memory.oom_control") ||
-	    !join(control, "/sys/fs/cgroup/memory", group,
-		  "/cgroup.event_control"))
+	char base[PATH_BYTES];
+
+	if (!join(base, w->root, "/sys/fs/cgroup/memory", "") ||
+	    !join(cg->path, base, group, "/memory.oom_control") ||
+	    !join(control, base, group, "/cgroup.event_control"))
 		return -ENAMETOOLONG;
 	cg->fd = open(cg->path, O_RDONLY | O_CLOEXEC);
 	if (cg->fd < 0)
@@ -1058,7 +1078,7 @@ static void add_cgroup(struct kmemsnap_watcher *w, const char *given)
 	static const char *const v2_mounts[] = { "/sys/fs/cgroup",
 						 "/sys/fs/cgroup/unified" };
 	struct cgroup_watch *cg = &w->cg[w->n_cg];
-	char group[PATH_BYTES];
+	char group[PATH_BYTES], mount[PATH_BYTES];
 	int err = -ENOENT;
 	size_t i;
 
@@ -1068,8 +1088,9 @@ static void add_cgroup(struct kmemsnap_watcher *w, const char *given)
 		return;
 	}
 	for (i = 0; i < 2 && err == -ENOENT; i++)
-		if (v2_has_memory(v2_mounts[i]))
-			err = add_v2(w, cg, v2_mounts[i], group);
+		if (join(mount, w->root, v2_mounts[i], "") &&
+		    v2_has_memory(mount))
+			err = add_v2(w, cg, mount, group);
 	if (err == -ENOENT)
 		err = add_v1(w, cg, group, (uint32_t)w->n_cg);
 	if (err < 0) {
@@ -1087,8 +1108,13 @@ static void open_kmsg(struct kmemsnap_watcher *w)
 	int err = kmemsnap_oom_parser_new(&w->oom);
 
 	if (err == 0) {
-		w->kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-		err = w->kmsg_fd < 0 ? -errno : 0;
+		char path[PATH_BYTES];
+
+		err = join(path, w->root, "/dev/kmsg", "") ? 0 : -ENAMETOOLONG;
+		if (err == 0)
+			w->kmsg_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (err == 0 && w->kmsg_fd < 0)
+			err = -errno;
 	}
 	if (err == 0 && lseek(w->kmsg_fd, 0, SEEK_END) < 0)
 		err = -errno;
@@ -1150,6 +1176,21 @@ static int copy_triggers(struct kmemsnap_watcher *w,
 	return 0;
 }
 
+/* The recorder's root as a prefix for absolute paths. */
+static int set_root(struct kmemsnap_watcher *w)
+{
+	const char *root = w->rec->root_label ? w->rec->root_label : "";
+	size_t n = strlen(root);
+
+	while (n && root[n - 1] == '/')
+		n--;
+	if (n >= sizeof(w->root))
+		return -ENAMETOOLONG;
+	memcpy(w->root, root, n);
+	w->root[n] = '\0';
+	return 0;
+}
+
 static int apply_opts(struct kmemsnap_watcher *w,
 		      const struct kmemsnap_watch_opts *o, size_t *n_cgroups)
 {
@@ -1168,7 +1209,7 @@ static int apply_opts(struct kmemsnap_watcher *w,
 	    KS_OPT(o, sample_ms, DEFAULT_SAMPLE_MS) < 100 ||
 	    w->pmsg_max_bytes < 1024)
 		return -EINVAL;
-	return copy_triggers(w, o);
+	return set_root(w) < 0 ? -EINVAL : copy_triggers(w, o);
 }
 
 static int start_history(struct kmemsnap_watcher *w,
@@ -1227,6 +1268,7 @@ static int start_sources(struct kmemsnap_watcher *w,
 			 const struct kmemsnap_watch_opts *o, size_t n_cgroups)
 {
 	const char *const *groups = KS_OPT(o, cgroups, NULL);
+	char psi[PATH_BYTES];
 	size_t i;
 
 	w->psi_cap = w->n_triggers * (1 + n_cgroups);
@@ -1234,8 +1276,8 @@ static int start_sources(struct kmemsnap_watcher *w,
 	w->cg = calloc(n_cgroups ? n_cgroups : 1, sizeof(*w->cg));
 	if (!w->psi || !w->cg)
 		return -ENOMEM;
-	if (w->n_triggers)
-		add_psi(w, "/proc/pressure/memory");
+	if (w->n_triggers && join(psi, w->root, "/proc/pressure/memory", ""))
+		add_psi(w, psi);
 	for (i = 0; i < n_cgroups; i++) {
 		if (!groups[i])
 			return -EINVAL;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "heap_counter.h"
@@ -289,6 +290,185 @@ static void test_dispatch_allocates_nothing(void)
 	remove_all(dir);
 }
 
+/* ---- cgroup v2 memory.events in a test tree ------------------------------ */
+
+/* One write(2) over the old content, as the kernel's files change in one
+ * piece: truncating first would be an event of its own, an empty file. The
+ * texts a test rewrites keep their length. */
+static void write_text(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	CHECK(fd >= 0);
+	if (fd >= 0) {
+		CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+		close(fd);
+	}
+}
+
+static void make_dirs(const char *root, const char *const *dirs, size_t n)
+{
+	char path[512];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, dirs[i]);
+		CHECK(mkdir(path, 0700) == 0);
+	}
+}
+
+struct v2_log {
+	int setup_refused; /* on_setup calls with -EOPNOTSUPP */
+	int calls;
+	int result[8];
+	enum kmemsnap_trigger trigger[8];
+	char detail[8][256];
+};
+
+static void on_v2_event(const struct kmemsnap_watch_event *ev, void *arg)
+{
+	struct v2_log *log = arg;
+
+	if (log->calls < 8) {
+		log->result[log->calls] = ev->result;
+		log->trigger[log->calls] = ev->trigger;
+		snprintf(log->detail[log->calls], sizeof(log->detail[0]), "%s",
+			 ev->detail);
+	}
+	log->calls++;
+}
+
+static void on_v2_setup(const char *what, int err, void *arg)
+{
+	struct v2_log *log = arg;
+
+	(void)what;
+	if (err == -EOPNOTSUPP)
+		log->setup_refused++;
+}
+
+/* Dispatches until an event was reported or a second passed. */
+static void dispatch_until_event(struct kmemsnap_watcher *w,
+				 const struct v2_log *log, int before)
+{
+	uint64_t end = now_ms() + 1000;
+
+	while (log->calls == before && now_ms() < end)
+		kmemsnap_watcher_dispatch(w, 50);
+}
+
+#define EVENTS(max, oom, kill)                                               \
+	"low 0\nhigh 0\nmax " #max "\noom " #oom "\noom_kill " #kill          \
+	"\noom_group_kill 0\n"
+
+/* The watcher's event sources are found below the recorder's root, so a
+ * tree with a cgroup2 mount that lists the memory controller stands in for
+ * the kernel: rewriting memory.events is the file modified event the
+ * kernel sends. (This machine's kernel has no v2 memory controller; the
+ * real v1 path runs in tests/cli/test_watch.sh.) */
+static void test_memory_events_v2(void)
+{
+	static const char *const dirs[] = { "sys", "sys/fs", "sys/fs/cgroup",
+					    "sys/fs/cgroup/app", "proc",
+					    "proc/pressure" };
+	char root[] = "/tmp/kmemsnap-v2.XXXXXX", store_dir[600], app[600];
+	const char *groups[] = { "/app" };
+	const char *triggers[] = { "some 150000 2000000" };
+	struct kmemsnap_recorder *rec;
+	struct kmemsnap_store *store;
+	struct kmemsnap_watcher *w;
+	struct v2_log log = { 0 };
+	unsigned long calls;
+
+	CHECK(mkdtemp(root) != NULL);
+	make_dirs(root, dirs, sizeof(dirs) / sizeof(dirs[0]));
+	snprintf(app, sizeof(app), "%s/sys/fs/cgroup/app", root);
+	snprintf(store_dir, sizeof(store_dir), "%s/store", root);
+	write_text(root, "sys/fs/cgroup/cgroup.controllers", "cpu io memory pids\n");
+	write_text(app, "memory.events", EVENTS(0, 0, 0));
+	write_text(app, "memory.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
+	write_text(root, "proc/pressure/memory", "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
+	{
+		KMEMSNAP_OPTS(kmemsnap_recorder_opts, ro, .root = root);
+		KMEMSNAP_OPTS(kmemsnap_store_opts, so, .create = 1);
+
+		CHECK_EQ_U(kmemsnap_recorder_new(&rec, &ro), 0);
+		CHECK_EQ_U(kmemsnap_store_open(&store, store_dir, &so), 0);
+	}
+	{
+		/* PSI on: the tree's pressure files are regular files, which
+		 * are refused rather than written to. */
+		KMEMSNAP_OPTS(kmemsnap_watch_opts, o, .recorder = rec,
+			      .store = store, .psi_triggers = triggers,
+			      .n_psi_triggers = 1, .no_kmsg = 1, .no_pmsg = 1,
+			      .cgroups = groups, .n_cgroups = 1,
+			      .period_s = KMEMSNAP_WATCH_NEVER,
+			      .baseline_delay_s = KMEMSNAP_WATCH_NEVER,
+			      .burst = 2, .min_gap_ms = 60000,
+			      .on_event = on_v2_event, .on_setup = on_v2_setup,
+			      .arg = &log);
+
+		CHECK_EQ_U(kmemsnap_watcher_new(&w, &o), 0);
+	}
+	/* proc/pressure/memory and app/memory.pressure */
+	CHECK_EQ_U(log.setup_refused, 2);
+
+	heap_counter_on();
+	/* max moved: pressure, at once. */
+	write_text(app, "memory.events", EVENTS(3, 0, 0));
+	dispatch_until_event(w, &log, 0);
+	/* oom and oom_kill moved, no kernel log: oom, at once. */
+	write_text(app, "memory.events", EVENTS(3, 1, 1));
+	dispatch_until_event(w, &log, 1);
+	/* Two more max moves: the pressure bucket (burst 2) lets one by. */
+	write_text(app, "memory.events", EVENTS(5, 1, 1));
+	dispatch_until_event(w, &log, 2);
+	write_text(app, "memory.events", EVENTS(9, 1, 1));
+	dispatch_until_event(w, &log, 3);
+	/* low alone is no news. */
+	write_text(app, "memory.events", "low 7\nhigh 0\nmax 9\noom 1\noom_kill 1\noom_group_kill 0\n");
+	kmemsnap_watcher_dispatch(w, 200);
+	calls = heap_counter_off();
+
+	CHECK_EQ_U(calls, 0);
+	CHECK_EQ_U(log.calls, 4);
+	CHECK_EQ_U(log.result[0], 0);
+	CHECK_EQ_U(log.trigger[0], KMEMSNAP_TRIGGER_PRESSURE);
+	CHECK(strstr(log.detail[0], "/sys/fs/cgroup/app/memory.events: max 0 -> 3") != NULL);
+	CHECK_EQ_U(log.result[1], 0);
+	CHECK_EQ_U(log.trigger[1], KMEMSNAP_TRIGGER_OOM);
+	CHECK(strstr(log.detail[1], "memory.events: oom 0 -> 1, oom_kill 0 -> 1") != NULL);
+	CHECK_EQ_U(log.result[2], 0);
+	CHECK(strstr(log.detail[2], "max 3 -> 5") != NULL);
+	CHECK_EQ_U(log.result[3], -EAGAIN);
+	CHECK(strstr(log.detail[3], "max 5 -> 9") != NULL);
+	CHECK_EQ_U(count_files(store_dir, "_pressure.kms"), 2);
+	CHECK_EQ_U(count_files(store_dir, "_oom.kms"), 1);
+
+	kmemsnap_watcher_free(w);
+	kmemsnap_store_close(store);
+	kmemsnap_recorder_free(rec);
+	/* The refused trigger files are as they were. */
+	{
+		char text[128];
+		char path[600];
+
+		snprintf(path, sizeof(path), "%s/proc/pressure/memory", root);
+		CHECK(ks_read_small(AT_FDCWD, path, text, sizeof(text)) > 0);
+		CHECK(strncmp(text, "some avg10", 10) == 0);
+	}
+	remove_all(store_dir);
+	{
+		char cmd[700];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+		CHECK(system(cmd) == 0);
+	}
+}
+
 int main(void)
 {
 	if (!heap_counter_install()) {
@@ -299,5 +479,6 @@ int main(void)
 	RUN(test_history_missing_files);
 	RUN(test_watcher_options);
 	RUN(test_dispatch_allocates_nothing);
+	RUN(test_memory_events_v2);
 	return tl_summary();
 }

@@ -342,7 +342,11 @@ KMEMSNAP_API void kmemsnap_crash_handler_uninstall(void);
  * the watcher takes a light sample (meminfo counters, PSI totals, the
  * largest processes by RSS) into a ring; event snapshots embed the ring as
  * the lead-up to the event. Everything is allocated by
- * kmemsnap_watcher_new(): dispatching allocates nothing. */
+ * kmemsnap_watcher_new(): dispatching allocates nothing.
+ *
+ * The event sources are found below the recorder's root, like everything
+ * a capture reads, so a test tree can stand in for the kernel; a PSI file
+ * there that is a regular file is refused (-EOPNOTSUPP), never written. */
 enum kmemsnap_watch_source {
 	KMEMSNAP_WATCH_PSI = 1,
 	KMEMSNAP_WATCH_MEMORY_EVENTS = 2,
