@@ -81,8 +81,15 @@ const char *ks_skip_space(const char *p);
 bool ks_parse_u64(const char **p, uint64_t *out);
 /* As above with an optional leading '-'. */
 bool ks_parse_i64(const char **p, int64_t *out);
-/* The value of one hex digit, or -1. */
-int ks_hex_digit(char c);
+/* A hex digit's value + 1, 0 for a byte that is none (parse.c). */
+extern const uint8_t ks_hex_plus_one[256];
+/* The value of one hex digit, or -1. Inline, a lookup and no branch:
+ * vmallocinfo has two 16-digit hashed addresses a line, digits and
+ * letters at random (docs/PERFORMANCE.md). */
+static inline int ks_hex_digit(char c)
+{
+	return (int)ks_hex_plus_one[(unsigned char)c] - 1;
+}
 /* Parses hex digits, with an optional 0x prefix. */
 bool ks_parse_hex(const char **p, uint64_t *out);
 /* The next blank-separated token: *tok and *len, advancing *p.

@@ -83,11 +83,12 @@ static int skip_rest_of_line(struct ks_lines *lr)
 	}
 }
 
-int ks_lines_next(struct ks_lines *lr, char **line, size_t *len)
+/* ks_lines_next when the buffer holds no whole line, or the rest of a cut
+ * line is still to be skipped: reads more as needed. */
+static int next_slow(struct ks_lines *lr, char **line, size_t *len)
 {
 	size_t scanned = 0;
 
-	lr->overlong = false;
 	if (lr->skip_pending) {
 		int err = skip_rest_of_line(lr);
 
@@ -137,6 +138,27 @@ int ks_lines_next(struct ks_lines *lr, char **line, size_t *len)
 			return (int)n;
 		scanned = lr->end - lr->start - (size_t)n;
 	}
+}
+
+/* A whole line in the buffer is the common case, a memchr and no more:
+ * this runs for every line of every file, ~3 000 of them a capture on a
+ * small machine, most from the short lines of /proc/<pid>/status. */
+int ks_lines_next(struct ks_lines *lr, char **line, size_t *len)
+{
+	char *from = lr->buf + lr->start;
+	char *nl;
+
+	lr->overlong = false;
+	if (lr->skip_pending)
+		return next_slow(lr, line, len);
+	nl = memchr(from, '\n', lr->end - lr->start);
+	if (!nl)
+		return next_slow(lr, line, len);
+	*nl = '\0';
+	*line = from;
+	*len = (size_t)(nl - from);
+	lr->start += *len + 1;
+	return 1;
 }
 
 long ks_read_small(int dirfd, const char *path, char *buf, size_t cap)

@@ -68,18 +68,13 @@ bool ks_parse_i64(const char **p, int64_t *out)
 
 /* A digit's value + 1, 0 for a byte that is none: vmallocinfo has two
  * 16-digit addresses per line, and a lookup is cheaper than three ranges. */
-static const uint8_t hex_plus_one[256] = {
+const uint8_t ks_hex_plus_one[256] = {
 	['0'] = 1,   ['1'] = 2,   ['2'] = 3,   ['3'] = 4,   ['4'] = 5,
 	['5'] = 6,   ['6'] = 7,   ['7'] = 8,   ['8'] = 9,   ['9'] = 10,
 	['a'] = 11,  ['b'] = 12,  ['c'] = 13,  ['d'] = 14,  ['e'] = 15,
 	['f'] = 16,  ['A'] = 11,  ['B'] = 12,  ['C'] = 13,  ['D'] = 14,
 	['E'] = 15,  ['F'] = 16,
 };
-
-int ks_hex_digit(char c)
-{
-	return (int)hex_plus_one[(unsigned char)c] - 1;
-}
 
 bool ks_parse_hex(const char **p, uint64_t *out)
 {
@@ -158,6 +153,28 @@ size_t ks_format_u64(char *buf, uint64_t v)
 	return n;
 }
 
+/* The last 1..7 bytes of a key, the first of them lowest. After eight
+ * bytes or more, the bytes before the tail can be read too: one load and a
+ * shift give the same number as the loop, whose branch on the length
+ * mispredicted for every caller and frame. */
+static uint64_t tail_word(const unsigned char *b, size_t len, bool after_words)
+{
+	uint64_t w = 0;
+	size_t i;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (after_words) {
+		memcpy(&w, b + len - 8, 8);
+		return w >> (8 * (8 - len));
+	}
+#else
+	(void)after_words;
+#endif
+	for (i = 0; i < len; i++)
+		w |= (uint64_t)b[i] << (8 * i);
+	return w;
+}
+
 /* Eight bytes per step (a multiply and a shift each), then murmur3's
  * finalizer so that the low bits, which index the tables, depend on every
  * byte. Byte-at-a-time FNV-1a was a tenth of a capture's instructions:
@@ -165,10 +182,10 @@ size_t ks_format_u64(char *buf, uint64_t v)
  * compared in full; the hash only spreads them. */
 uint64_t ks_hash_bytes(const void *data, size_t len, uint64_t seed)
 {
-	const unsigned char *b = data;
+	const unsigned char *start = data;
+	const unsigned char *b = start;
 	uint64_t h = seed ^ (len * 0x9e3779b97f4a7c15ull);
 	uint64_t w;
-	size_t i;
 
 	for (; len >= 8; b += 8, len -= 8) {
 		memcpy(&w, b, 8);
@@ -176,8 +193,7 @@ uint64_t ks_hash_bytes(const void *data, size_t len, uint64_t seed)
 		h ^= h >> 31;
 	}
 	if (len > 0) {
-		for (w = 0, i = 0; i < len; i++)
-			w |= (uint64_t)b[i] << (8 * i);
+		w = tail_word(b, len, b != start);
 		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
 		h ^= h >> 31;
 	}

@@ -130,25 +130,40 @@ static bool take_kb(const struct status_field *f, const char *v, KsProcess *p)
 	return true;
 }
 
+/* Name, Pid and status_fields[] begin with these letters; most of the ~55
+ * lines of a status file are ruled out by one test of their first byte,
+ * before the colon is searched for (docs/PERFORMANCE.md). */
+#define KEY_LETTERS \
+	((1u << ('N' - 'A')) | (1u << ('P' - 'A')) | (1u << ('R' - 'A')) | \
+	 (1u << ('V' - 'A')))
+
+static bool may_be_key(char c)
+{
+	unsigned i = (unsigned)(unsigned char)c - 'A';
+
+	return i < 26 && ((KEY_LETTERS >> i) & 1);
+}
+
 /* One NUL-terminated line. Lines of other keys, text values ("State:\tS
  * (sleeping)") and keys printed without a value ("x86_Thread_features:\t",
  * 6.6; "Groups:\t" with no groups) are none of this parser's business. */
 static void status_line(const char *line, struct status_parse *sp)
 {
-	const char *key = ks_skip_space(line);
+	const char *key = line;
 	const struct status_field *f;
 	const char *colon;
 	size_t key_len;
 
 	sp->name = NULL;
-	/* Name, Pid and status_fields[] begin with these letters; most of the
-	 * ~55 lines of a status file are ruled out here, before the colon is
-	 * searched for (docs/PERFORMANCE.md). */
-	switch (*key) {
-	case 'N': case 'P': case 'R': case 'V':
-		break;
-	default:
-		return;
+	/* The kernel starts every line with its key. Blanks before it are
+	 * only tolerated, and every blank is below '!': a line that starts
+	 * with anything else and is no key is done with here. */
+	if (!may_be_key(*key)) {
+		if ((unsigned char)*key > ' ')
+			return;
+		key = ks_skip_space(line);
+		if (!may_be_key(*key))
+			return;
 	}
 	colon = strchr(key, ':');
 	if (!colon)

@@ -234,12 +234,26 @@ static void row_init(struct slab_slot *row, const char *name, size_t len)
 
 /* ---- /proc/slabinfo ------------------------------------------------------ */
 
-/* A token that is a whole decimal number. */
+/* A token that is a whole decimal number. Up to 19 digits cannot overflow
+ * (10^19 - 1 < 2^64), so those are summed here without ks_parse_u64's call
+ * and checks: this runs for the eleven numbers of every row. */
 static bool token_u64(const char *tok, size_t len, uint64_t *v)
 {
 	const char *p = tok;
+	uint64_t x = 0;
+	size_t i;
 
-	return ks_parse_u64(&p, v) && p == tok + len;
+	if (len == 0 || len > 19)
+		return ks_parse_u64(&p, v) && p == tok + len;
+	for (i = 0; i < len; i++) {
+		unsigned digit = (unsigned)(unsigned char)tok[i] - '0';
+
+		if (digit > 9)
+			return false;
+		x = x * 10 + digit;
+	}
+	*v = x;
+	return true;
 }
 
 /* A ": <word> n n ..." group. Its values end at the next ":" token or at the
@@ -259,8 +273,13 @@ static bool read_group(const char **p, struct slab_group *g)
 	size_t len;
 	uint64_t v;
 
-	memset(g, 0, sizeof(*g));
+	/* Not a memset: v[] is written before it is read, and this runs
+	 * twice a line. */
+	g->n = 0;
+	g->bad = false;
 	if (!ks_next_token(p, &g->word, &g->word_len)) {
+		g->word = NULL;
+		g->word_len = 0;
 		g->bad = true;
 		return false;
 	}

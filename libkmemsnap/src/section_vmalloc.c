@@ -83,6 +83,8 @@ struct vm_table {
 	KsVmallocCaller **groups; /* becomes out->callers */
 	size_t n;
 	size_t cap;
+	KsVmallocCaller *last; /* the group of the line before, or NULL */
+	size_t last_len;       /* and the length of its caller */
 };
 
 /* ---- one line ----------------------------------------------------------- */
@@ -92,9 +94,10 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* The kernel's blank is a space; the call is for the other blanks. */
 static bool at_blank(const char *s)
 {
-	return ks_skip_space(s) != s;
+	return *s == ' ' || ks_skip_space(s) != s;
 }
 
 static bool token_has_prefix(const char *tok, size_t len, const char *prefix)
@@ -104,16 +107,22 @@ static bool token_has_prefix(const char *tok, size_t len, const char *prefix)
 	return len >= n && memcmp(tok, prefix, n) == 0;
 }
 
+/* A table lookup, not two ranges: hashed %pK addresses mix digits and
+ * letters at random, and the branch between the ranges was mispredicted
+ * every few digits, which made the two addresses of a line cost more than
+ * all the rest of it. */
 static bool is_hex_digit(char c)
 {
-	return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+	return ks_hex_digit(c) >= 0;
 }
 
 /* "0x%pK": the value is never used. With %pK hashing (4.15+) the end can
  * be below the start, and with kptr_restrict=2 both print as zeros; only the
  * size column is trustworthy. So the digits are only skipped, not
  * converted (two addresses a line were a quarter of this parser's time),
- * with ks_parse_hex's bound: at most 16 digits after leading zeros. */
+ * with ks_parse_hex's bound: at most 16 digits after leading zeros. The
+ * zeros are looked at only when there are more than 16 digits: the kernel
+ * prints 16 (8 on 32-bit) with or without them. */
 static bool skip_address(const char **p)
 {
 	const char *s = *p;
@@ -121,12 +130,14 @@ static bool skip_address(const char **p)
 
 	if (s[0] != '0' || s[1] != 'x' || !is_hex_digit(s[2]))
 		return false;
-	for (s += 2; *s == '0'; s++)
+	for (digits = s += 2; is_hex_digit(*s); s++)
 		;
-	for (digits = s; is_hex_digit(*s); s++)
-		;
-	if (s - digits > 16)
-		return false;
+	if (s - digits > 16) {
+		while (*digits == '0')
+			digits++;
+		if (s - digits > 16)
+			return false;
+	}
 	*p = s;
 	return true;
 }
@@ -228,20 +239,27 @@ static bool take_token(struct vm_line *vl, const char *tok, size_t len,
 {
 	uint32_t bit;
 
-	/* The commonest tokens are tested first. No token is of two kinds,
-	 * so the order changes only the time taken. */
-	if (token_has_prefix(tok, len, "pages="))
-		return take_pages(vl, tok, len);
-	if (is_numa_count(tok, len))
-		return true;
-	bit = flag_of(tok, len);
-	if (bit) {
-		vl->flags |= bit;
-		return true;
+	/* The first byte picks the kind, so a token is compared with only the
+	 * words it can be: no token is of two kinds, and no flag word begins
+	 * with 'p' or 'N'. "unpurged vm_area" can be most of the file (5.10+
+	 * prints every lazily freed area), and it was tested last. */
+	switch (tok[0]) {
+	case 'p':
+		if (token_has_prefix(tok, len, "pages="))
+			return take_pages(vl, tok, len);
+		return token_has_prefix(tok, len, "phys=") && is_phys(tok, len);
+	case 'N':
+		return is_numa_count(tok, len);
+	case 'u':
+		if (ks_token_is(tok, len, "unpurged"))
+			return take_unpurged(vl, rest);
+		break;
+	default:
+		break;
 	}
-	if (token_has_prefix(tok, len, "phys="))
-		return is_phys(tok, len);
-	return ks_token_is(tok, len, "unpurged") && take_unpurged(vl, rest);
+	bit = flag_of(tok, len);
+	vl->flags |= bit;
+	return bit != 0;
 }
 
 /* " %pS" prints a module symbol as "sym+0x1/0x2 [mod]": the suffix is a
@@ -346,10 +364,11 @@ static KsVmallocCaller *add_group(struct vm_table *t, struct ks_arena *a,
 	return g;
 }
 
-/* The group of vl, added when new; NULL when the table is full or the arena
- * is. The table always has a free slot (n <= cap < slots), so probing ends. */
-static KsVmallocCaller *find_group(struct vm_table *t, struct ks_arena *a,
-				   const struct vm_line *vl)
+/* The group of vl in the table, added when new; NULL when the table is full
+ * or the arena is. The table always has a free slot (n <= cap < slots), so
+ * probing ends. */
+static KsVmallocCaller *probe(struct vm_table *t, struct ks_arena *a,
+			      const struct vm_line *vl)
 {
 	uint64_t h = ks_hash_bytes(vl->caller, vl->caller_len, vl->flags);
 	uint32_t h32 = (uint32_t)(h >> 32);
@@ -365,6 +384,28 @@ static KsVmallocCaller *find_group(struct vm_table *t, struct ks_arena *a,
 		if (s->hash == h32 && same_group(t->groups[s->idx - 1], vl))
 			return t->groups[s->idx - 1];
 	}
+}
+
+/* Busy areas come in address order, and neighbouring areas mostly share a
+ * caller (thread stacks, per-cpu chunks, one module's allocations); the
+ * "unpurged vm_area" lines, which can be most of the file, come together.
+ * On a live machine ~95 % of lines belong to the group of the line before,
+ * found here without hashing. A group is unique per (caller, flags), so
+ * this is the group the table would give. */
+static KsVmallocCaller *find_group(struct vm_table *t, struct ks_arena *a,
+				   const struct vm_line *vl)
+{
+	KsVmallocCaller *g;
+
+	if (t->last && t->last_len == vl->caller_len &&
+	    same_group(t->last, vl))
+		return t->last;
+	g = probe(t, a, vl);
+	if (g) {
+		t->last = g;
+		t->last_len = vl->caller_len;
+	}
+	return g;
 }
 
 static void sum_kinds(struct kind_sum *kinds, const struct vm_line *vl)
