@@ -30,6 +30,7 @@
 #include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -912,11 +913,17 @@ KMEMSNAP_API int kmemsnap_watcher_set_store(struct kmemsnap_watcher *w,
 
 /* ---- set-up ------------------------------------------------------------- */
 
-static bool is_regular(int fd)
-{
-	struct stat st;
+/* PSI files live in procfs and cgroup2 only: include/uapi/linux/magic.h. */
+#define KS_PROC_SUPER_MAGIC 0x9fa0
+#define KS_CGROUP2_SUPER_MAGIC 0x63677270
 
-	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+static bool is_kernel_psi_file(int fd)
+{
+	struct statfs sfs;
+
+	return fstatfs(fd, &sfs) == 0 &&
+	       (sfs.f_type == KS_PROC_SUPER_MAGIC ||
+		sfs.f_type == KS_CGROUP2_SUPER_MAGIC);
 }
 
 /* Registers each trigger on one PSI file. Problems are reported and the
@@ -934,9 +941,9 @@ static void add_psi(struct kmemsnap_watcher *w, const char *path)
 			setup_problem(w, path, -errno);
 			return;
 		}
-		/* A regular file is a copy of /proc (a test tree), never
+		/* Anywhere else it is a copy of /proc (a test tree), not
 		 * the kernel's: writing a trigger would only change it. */
-		if (is_regular(p->fd)) {
+		if (!is_kernel_psi_file(p->fd)) {
 			close_fd(&p->fd);
 			setup_problem(w, path, -EOPNOTSUPP);
 			return;

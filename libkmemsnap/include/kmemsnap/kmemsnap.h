@@ -346,7 +346,8 @@ KMEMSNAP_API void kmemsnap_crash_handler_uninstall(void);
  *
  * The event sources are found below the recorder's root, like everything
  * a capture reads, so a test tree can stand in for the kernel; a PSI file
- * there that is a regular file is refused (-EOPNOTSUPP), never written. */
+ * there that is not on procfs or cgroup2 is refused (-EOPNOTSUPP), never
+ * written. */
 enum kmemsnap_watch_source {
 	KMEMSNAP_WATCH_PSI = 1,
 	KMEMSNAP_WATCH_MEMORY_EVENTS = 2,
