@@ -419,7 +419,13 @@ static void log_event(const struct kmemsnap_watch_event *ev, void *arg)
 
 static void log_setup(const char *what, int err, void *arg)
 {
-	(void)arg;
+	const struct watch_args *a = arg;
+
+	if (err == 0) {
+		if (!a->quiet)
+			fprintf(stderr, "kmemsnap watch: watching %s\n", what);
+		return;
+	}
 	if (err == -ENODEV)
 		cli_error(what, "no longer watched: its cgroup was removed");
 	else if (err == -EOPNOTSUPP && strstr(what, "pressure"))
@@ -522,7 +528,7 @@ int cmd_watch(int argc, char **argv)
 	if (err == 0) {
 		install_signals();
 		if (!a.quiet)
-			fprintf(stderr, "kmemsnap watch: watching; snapshots go "
+			fprintf(stderr, "kmemsnap watch: ready; snapshots go "
 					"to %s\n", a.store);
 		if (a.notify && notify_systemd("READY=1") < 0)
 			cli_error("$NOTIFY_SOCKET", "cannot notify systemd");

@@ -366,8 +366,11 @@ static void on_event(const struct kmemsnap_watch_event *ev, void *arg)
 static void on_setup(const char *what, int err, void *arg)
 {
 	(void)arg;
-	fprintf(stderr, PROG ": %s: not watched: %s\n", what,
-		kmemsnap_strerror(err));
+	if (err == 0)
+		fprintf(stderr, PROG ": watching %s\n", what);
+	else
+		fprintf(stderr, PROG ": %s: not watched: %s\n", what,
+			kmemsnap_strerror(err));
 }
 
 /* ---- the loop ------------------------------------------------------------ */

@@ -24,6 +24,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -168,6 +170,23 @@ static void setup_problem(struct kmemsnap_watcher *w, const char *what, int err)
 {
 	if (w->on_setup)
 		w->on_setup(what, err, w->arg);
+}
+
+/* A source set up, in words, for on_setup with err 0 (set-up time only:
+ * it formats with stdio). */
+static void setup_done(struct kmemsnap_watcher *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void setup_done(struct kmemsnap_watcher *w, const char *fmt, ...)
+{
+	char what[PATH_BYTES + 128];
+	va_list ap;
+
+	if (!w->on_setup)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	w->on_setup(what, 0, w->arg);
 }
 
 static int watch_fd(struct kmemsnap_watcher *w, int fd, uint32_t events,
@@ -959,6 +978,7 @@ static void add_psi(struct kmemsnap_watcher *w, const char *path)
 		p->trigger = t;
 		memcpy(p->path, path, strnlen(path, PATH_BYTES - 1));
 		w->n_psi++;
+		setup_done(w, "PSI trigger \"%s\" on %s", t, path);
 	}
 }
 
@@ -1107,6 +1127,8 @@ static void add_cgroup(struct kmemsnap_watcher *w, const char *given)
 		return;
 	}
 	w->n_cg++;
+	setup_done(w, "cgroup %s (%s)", cg->path,
+		   cg->efd >= 0 ? "v1 eventfd" : "v2 inotify");
 }
 
 /* /dev/kmsg from its end: only what the kernel prints from now on. */
@@ -1130,7 +1152,9 @@ static void open_kmsg(struct kmemsnap_watcher *w)
 	if (err < 0) {
 		setup_problem(w, "/dev/kmsg", err);
 		close_fd(&w->kmsg_fd);
+		return;
 	}
+	setup_done(w, "the kernel log's OOM reports (/dev/kmsg)");
 }
 
 /* The pmsg device and the compact recorder that fills it. The default
@@ -1158,7 +1182,10 @@ static void open_pmsg(struct kmemsnap_watcher *w,
 	if (err < 0) {
 		setup_problem(w, "pmsg recorder", err);
 		close_fd(&w->pmsg_fd);
+		return;
 	}
+	setup_done(w, "pmsg mirror of OOM snapshots to %s (at most %u bytes)",
+		   path ? path : DEFAULT_PMSG_PATH, w->pmsg_max_bytes);
 }
 
 static int copy_triggers(struct kmemsnap_watcher *w,
@@ -1261,12 +1288,15 @@ static int start_timers(struct kmemsnap_watcher *w,
 			return w->period_fd;
 		arm(w->period_fd, (uint64_t)period * 1000,
 		    (uint64_t)period * 1000);
+		setup_done(w, "a periodic snapshot every %u s", period);
 	}
 	if (baseline != KMEMSNAP_WATCH_NEVER) {
 		w->baseline_fd = new_timer(w, TAG_BASELINE);
 		if (w->baseline_fd < 0)
 			return w->baseline_fd;
 		arm(w->baseline_fd, (uint64_t)baseline * 1000, 0);
+		setup_done(w, "a baseline in %u s unless the store has one of "
+			      "this boot", baseline);
 	}
 	return 0;
 }

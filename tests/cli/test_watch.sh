@@ -45,7 +45,7 @@ start_watcher()
 	"$KMEMSNAP" watch --no-mlock "$@" 2>"$log" &
 	watcher=$!
 	for _ in $(seq 100); do
-		grep -q '^kmemsnap watch: watching' "$log" && return 0
+		grep -q '^kmemsnap watch: ready' "$log" && return 0
 		kill -0 "$watcher" 2>/dev/null || break
 		sleep 0.05
 	done
@@ -85,6 +85,8 @@ check_eq "--psi with --no-psi is a usage error" "$rc" 2
 store=$TMP/base
 check "the watcher starts" start_watcher "$TMP/base.log" --store "$store" \
 	--no-psi --no-kmsg --no-pmsg --period 0 --baseline-delay 1
+check_grep "the watcher says what it watches" "$TMP/base.log" \
+	'^kmemsnap watch: watching a baseline in 1 s unless the store has one of this boot$'
 base=$(wait_file "$store/*_baseline.kms" 5)
 check "a baseline lands in an empty store" test -n "$base"
 check_grep "the log names the stored baseline" "$TMP/base.log" \
@@ -161,6 +163,13 @@ oom_part()
 		--store "$store" --cgroup "$memcg_rel" --no-psi --period 0 \
 		--no-baseline --sample-ms 200 --pmsg "$pmsg" --burst 1 --min-gap 600 ||
 		return
+
+	check_grep "the cgroup is watched" "$log" \
+		"^kmemsnap watch: watching cgroup .*$memcg_rel/memory\.(oom_control|events) \((v1 eventfd|v2 inotify)\)\$"
+	check_grep "the kernel log is watched" "$log" \
+		"^kmemsnap watch: watching the kernel log's OOM reports"
+	check_grep "the pmsg mirror is set up" "$log" \
+		"^kmemsnap watch: watching pmsg mirror of OOM snapshots to $pmsg \(at most 32768 bytes\)\$"
 
 	# tail keeps a stream without newlines: it outgrows 32 MiB and, alone
 	# in the cgroup, is the kernel's only choice (test_real_oom.sh).
@@ -255,6 +264,8 @@ psi_part()
 		fi
 		return
 	fi
+	check_grep "the PSI trigger is set" "$log" \
+		'^kmemsnap watch: watching PSI trigger "some 5000 2000000" on /proc/pressure/memory$'
 	before=$(sed -n 's/^some .*total=//p' /proc/pressure/memory)
 	# Dirty page cache in a 16 MiB cgroup: reclaim waits for writeback,
 	# which is memory stall.

@@ -425,10 +425,12 @@ struct kmemsnap_watch_opts {
 	const char *pmsg_path;
 	uint32_t pmsg_max_bytes;
 	int no_pmsg;
-	/* on_event is called after each event; on_setup for each set-up
-	 * problem (err < 0, what names the file), and with -ENODEV when a
-	 * watched cgroup is removed later and its files stop being watched.
-	 * Both may be NULL. */
+	/* on_event is called after each event. on_setup is called during
+	 * kmemsnap_watcher_new() for each source set up (err 0, what says
+	 * it in words: "PSI trigger \"some 150000 2000000\" on
+	 * /proc/pressure/memory") and each set-up problem (err < 0, what
+	 * names the file), and later with -ENODEV when a watched cgroup is
+	 * removed and its files stop being watched. Both may be NULL. */
 	void (*on_event)(const struct kmemsnap_watch_event *ev, void *arg);
 	void (*on_setup)(const char *what, int setup_err, void *arg);
 	void *arg;
