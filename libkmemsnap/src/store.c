@@ -37,6 +37,9 @@
 /* glibc's readdir uses the same. */
 #define DENTS_BYTES (32u << 10)
 
+/* Where the budgets a store was opened with are kept (save_budgets()). */
+#define BUDGETS_NAME ".kmemsnap-budgets"
+
 /* "YYYYMMDDTHHMMSS.uuuuuuZ" */
 #define TIME_CHARS 23
 #define BOOT_CHARS 8
@@ -286,8 +289,11 @@ static pid_t temp_writer(const char *name, size_t len)
 		return 0;
 	for (i = pid_at; i < seq - 1; i++)
 		pid = pid * 10 + (uint64_t)(name[i] - '0');
-	if (pid == 0 || pid > INT_MAX ||
-	    !parse_name(name + 1, pid_at - 2, &scratch))
+	if (pid == 0 || pid > INT_MAX)
+		return 0;
+	if (!parse_name(name + 1, pid_at - 2, &scratch) &&
+	    !(pid_at - 2 == strlen(BUDGETS_NAME) &&
+	      memcmp(name + 1, BUDGETS_NAME, pid_at - 2) == 0))
 		return 0;
 	return (pid_t)pid;
 }
@@ -661,6 +667,13 @@ static int run_pass(struct kmemsnap_store *s)
 
 /* ---- the handle --------------------------------------------------------- */
 
+static bool budgets_valid(const struct kmemsnap_store *s)
+{
+	return s->max_bytes && s->max_files && s->max_files <= MAX_FILES_LIMIT &&
+	       s->protected_percent && s->protected_percent <= 100;
+}
+
+/* Sets the budgets from opts; returns 1 when opts named any of them. */
 static int apply_store_opts(struct kmemsnap_store *s,
 			    const struct kmemsnap_store_opts *o)
 {
@@ -670,9 +683,88 @@ static int apply_store_opts(struct kmemsnap_store *s,
 	s->max_files = KS_OPT(o, max_files, DEFAULT_MAX_FILES);
 	s->protected_percent =
 		KS_OPT(o, max_protected_percent, DEFAULT_PROTECTED_PERCENT);
-	if (s->max_files > MAX_FILES_LIMIT || s->protected_percent > 100)
+	if (!budgets_valid(s))
 		return -EINVAL;
-	return 0;
+	return KS_OPT(o, max_bytes, 0) || KS_OPT(o, max_files, 0) ||
+	       KS_OPT(o, max_protected_percent, 0);
+}
+
+/* ---- budgets kept in the directory --------------------------------------- */
+
+/* Every writer of a store must apply the same retention, or a manual
+ * `capture --store` with the defaults would trim a store a watcher keeps
+ * with larger budgets. So budgets given when opening are saved in the
+ * directory, and a handle opened without any uses the saved ones. The
+ * name is hidden and no snapshot's: retention leaves it alone. */
+
+static const struct {
+	const char *key;
+	size_t off;
+	size_t size;
+} budget_keys[] = {
+	{ "max_bytes", offsetof(struct kmemsnap_store, max_bytes), 8 },
+	{ "max_files", offsetof(struct kmemsnap_store, max_files), 4 },
+	{ "max_protected_percent",
+	  offsetof(struct kmemsnap_store, protected_percent), 4 },
+};
+
+static void save_budgets(struct kmemsnap_store *s)
+{
+	char text[160], old[sizeof(text) + 1];
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(budget_keys) / sizeof(budget_keys[0]); i++) {
+		const char *field = (const char *)s + budget_keys[i].off;
+		uint64_t v = budget_keys[i].size == 8 ? *(const uint64_t *)field
+						      : *(const uint32_t *)field;
+		size_t klen = strlen(budget_keys[i].key);
+
+		memcpy(text + n, budget_keys[i].key, klen);
+		n += klen;
+		text[n++] = ' ';
+		n += ks_format_u64(text + n, v);
+		text[n++] = '\n';
+	}
+	/* Unchanged: no write (every writer opens the store). Best effort:
+	 * a store on a read-only file system still works, with the budgets
+	 * of each handle. */
+	if (ks_read_small(s->dir_fd, BUDGETS_NAME, old, sizeof(old)) ==
+		    (long)n &&
+	    memcmp(old, text, n) == 0)
+		return;
+	(void)ks_write_file_atomic(s->dir_fd, BUDGETS_NAME, text, n);
+}
+
+/* Applies the saved budgets, when the file is there and sane. */
+static void load_budgets(struct kmemsnap_store *s)
+{
+	struct kmemsnap_store saved = *s;
+	char text[256];
+	const char *p = text, *tok;
+	size_t len, i;
+	uint64_t v;
+
+	if (ks_read_small(s->dir_fd, BUDGETS_NAME, text, sizeof(text)) <= 0)
+		return;
+	while (ks_next_token(&p, &tok, &len)) {
+		if (!ks_parse_u64(&p, &v))
+			return;
+		for (i = 0; i < sizeof(budget_keys) / sizeof(budget_keys[0]); i++) {
+			char *field = (char *)&saved + budget_keys[i].off;
+
+			if (!ks_token_is(tok, len, budget_keys[i].key))
+				continue;
+			if (budget_keys[i].size == 8)
+				*(uint64_t *)field = v;
+			else if (v <= UINT32_MAX)
+				*(uint32_t *)field = (uint32_t)v;
+		}
+	}
+	if (!budgets_valid(&saved))
+		return;
+	s->max_bytes = saved.max_bytes;
+	s->max_files = saved.max_files;
+	s->protected_percent = saved.protected_percent;
 }
 
 /* fsync of the directory holding path, so a directory just created there
@@ -769,7 +861,7 @@ KMEMSNAP_API int kmemsnap_store_open(struct kmemsnap_store **out,
 				     const struct kmemsnap_store_opts *opts)
 {
 	struct kmemsnap_store *s;
-	int err;
+	int err, given;
 
 	if (!out || !dir || !*dir)
 		return -EINVAL;
@@ -777,9 +869,13 @@ KMEMSNAP_API int kmemsnap_store_open(struct kmemsnap_store **out,
 	if (!s)
 		return -ENOMEM;
 	s->dir_fd = -1;
-	err = apply_store_opts(s, opts);
-	if (!err)
-		err = open_dir(s, dir, KS_OPT(opts, create, 0) != 0);
+	given = apply_store_opts(s, opts);
+	err = given < 0 ? given : open_dir(s, dir, KS_OPT(opts, create, 0) != 0);
+	if (!err && given)
+		save_budgets(s);
+	else if (!err)
+		load_budgets(s);
+	/* The retention table is sized by max_files: after the budgets. */
 	if (!err)
 		err = map_buffers(s);
 	if (err) {

@@ -800,6 +800,46 @@ static void test_two_writers(void)
 	remove_tree(dir);
 }
 
+/* Budgets given when opening are kept in the directory; a handle opened
+ * without budgets (`capture --store`) applies the saved ones instead of the
+ * defaults, so it does not trim a store kept with other budgets. */
+static void test_saved_budgets(void)
+{
+	char dir[] = "/tmp/kmemsnap-store-XXXXXX", path[64], text[256];
+	struct kmemsnap_recorder *rec =
+		new_recorder(tl_fixture("trees/explain-boot"));
+	static struct names names;
+	struct kmemsnap_store *s;
+	long n;
+	int i;
+
+	make_dir(dir);
+	s = open_store(dir, 0, 3, 0);
+	kmemsnap_store_close(s);
+	snprintf(path, sizeof(path), "%s/.kmemsnap-budgets", dir);
+	n = ks_read_small(AT_FDCWD, path, text, sizeof(text));
+	CHECK(n > 0);
+	CHECK_EQ_S(text, "max_bytes 268435456\nmax_files 3\n"
+			 "max_protected_percent 25\n");
+
+	CHECK_EQ_U(kmemsnap_store_open(&s, dir, NULL), 0);
+	for (i = 0; i < 6; i++)
+		CHECK(kmemsnap_capture_to_store(rec, NULL, s, NULL, 0) >= 0);
+	kmemsnap_store_close(s);
+	list_kms(dir, &names);
+	CHECK_EQ_U(names.n, 3);
+
+	/* A damaged file is ignored: the defaults apply. */
+	run_cmd("printf 'max_files 0\\n' > '%s/.kmemsnap-budgets'%s", dir, "");
+	CHECK_EQ_U(kmemsnap_store_open(&s, dir, NULL), 0);
+	CHECK(kmemsnap_capture_to_store(rec, NULL, s, NULL, 0) >= 0);
+	kmemsnap_store_close(s);
+	list_kms(dir, &names);
+	CHECK_EQ_U(names.n, 4);
+	kmemsnap_recorder_free(rec);
+	remove_tree(dir);
+}
+
 int main(void)
 {
 	RUN(test_names);
@@ -809,5 +849,6 @@ int main(void)
 	RUN(test_retention_count);
 	RUN(test_retention_bytes);
 	RUN(test_two_writers);
+	RUN(test_saved_budgets);
 	return tl_summary();
 }

@@ -174,6 +174,11 @@ struct kmemsnap_store_opts {
 	 * must exist. */
 	int create;
 };
+/* Budgets given (any of the three non-zero) are saved in the store, in
+ * ".kmemsnap-budgets"; a handle opened without any applies the saved ones,
+ * else the defaults. So every writer of a store keeps it the same way: a
+ * one-off capture does not trim a store a watcher keeps with larger
+ * budgets. */
 
 /* Room for a stored snapshot's name and its NUL. */
 #define KMEMSNAP_STORE_NAME_MAX 64
