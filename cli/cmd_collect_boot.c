@@ -297,28 +297,17 @@ static int read_all(int fd, struct record *r)
 		cap = MAX_RECORD_FILE_BYTES;
 	r->data = cli_xcalloc(1, cap + 1);
 	for (;;) {
-		ssize_t n;
+		long n = ks_read_fd(fd, r->data + r->len, cap - r->len);
 
-		if (r->len == cap) {
-			if (cap == MAX_RECORD_FILE_BYTES)
-				break;
-			cap = cap * 2 < MAX_RECORD_FILE_BYTES ?
-				      cap * 2 :
-				      MAX_RECORD_FILE_BYTES;
-			r->data = realloc(r->data, cap + 1);
-			if (!r->data) {
-				cli_error(NULL, "out of memory");
-				exit(CLI_FAIL);
-			}
-		}
-		n = read(fd, r->data + r->len, cap - r->len);
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
+			return (int)n;
 		r->len += (size_t)n;
+		/* Short of the room: the end of the file. */
+		if (r->len < cap || cap == MAX_RECORD_FILE_BYTES)
+			break;
+		cap = cap * 2 < MAX_RECORD_FILE_BYTES ? cap * 2 :
+							MAX_RECORD_FILE_BYTES;
+		r->data = cli_xrealloc(r->data, cap + 1, 1);
 	}
 	r->data[r->len] = 0;
 	return 0;

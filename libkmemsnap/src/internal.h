@@ -69,6 +69,9 @@ void ks_lines_from_fd(struct ks_lines *lr, int fd, char *buf, size_t cap);
 int ks_lines_next(struct ks_lines *lr, char **line, size_t *len);
 void ks_lines_close(struct ks_lines *lr);
 
+/* Reads fd into buf until cap bytes or the end of the file, retrying
+ * EINTR. Returns the count or -errno. */
+long ks_read_fd(int fd, void *buf, size_t cap);
 /* Reads a whole small file into buf (NUL-terminated, at most cap-1 bytes).
  * Returns the length or -errno. */
 long ks_read_small(int dirfd, const char *path, char *buf, size_t cap);

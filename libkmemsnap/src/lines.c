@@ -161,9 +161,27 @@ int ks_lines_next(struct ks_lines *lr, char **line, size_t *len)
 	return 1;
 }
 
-long ks_read_small(int dirfd, const char *path, char *buf, size_t cap)
+long ks_read_fd(int fd, void *buf, size_t cap)
 {
 	size_t got = 0;
+
+	while (got < cap) {
+		ssize_t n = read(fd, (char *)buf + got, cap - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (long)got;
+}
+
+long ks_read_small(int dirfd, const char *path, char *buf, size_t cap)
+{
+	long got;
 	int fd;
 
 	if (cap == 0)
@@ -171,22 +189,9 @@ long ks_read_small(int dirfd, const char *path, char *buf, size_t cap)
 	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	while (got < cap - 1) {
-		ssize_t n = read(fd, buf + got, cap - 1 - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int err = errno;
-
-			close(fd);
-			return -err;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
+	got = ks_read_fd(fd, buf, cap - 1);
 	close(fd);
-	buf[got] = '\0';
-	return (long)got;
+	if (got >= 0)
+		buf[got] = '\0';
+	return got;
 }

@@ -264,25 +264,6 @@ static char *record_name(struct ks_arena *a, const char *subdir,
 	return name;
 }
 
-/* Reads up to cap bytes of fd into buf. Returns the count or -errno. */
-static long read_up_to(int fd, uint8_t *buf, size_t cap)
-{
-	size_t got = 0;
-
-	while (got < cap) {
-		ssize_t n = read(fd, buf + got, cap - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (long)got;
-}
-
 /* Whether fd has bytes left: a file that grew past its stat size. */
 static bool has_more(int fd)
 {
@@ -309,7 +290,7 @@ static void read_text(struct pstore_walk *w, int fd, const struct stat *sb,
 	if (want > w->budget)
 		want = w->budget;
 	buf = want ? ks_arena_alloc(w->ctx->arena, want) : NULL;
-	got = buf ? read_up_to(fd, buf, want) : 0;
+	got = buf ? ks_read_fd(fd, buf, want) : 0;
 	if (got < 0) {
 		w->st->lines_skipped++;
 		got = 0;
