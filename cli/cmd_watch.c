@@ -121,17 +121,25 @@ struct watch_args {
 	bool no_mlock;
 	bool notify;
 	bool quiet;
+	/* Events the rate limit dropped since the last snapshot: only the
+	 * first is logged, a cgroup at memory.max can fire 100 a second. */
+	unsigned long dropped;
 	struct kmemsnap_recorder_opts rec;
 	struct kmemsnap_store_opts store_opts;
 	struct kmemsnap_watch_opts watch;
 };
 
+/* What the signal handlers asked for; both may arrive before one
+ * dispatch (they share the watcher's stop eventfd), so each has its flag.
+ * running is NULL outside serve(): a signal then only sets the flag. */
+static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reopen_requested;
-static struct kmemsnap_watcher *running;
+static struct kmemsnap_watcher *volatile running;
 
 static void on_stop_signal(int sig)
 {
 	(void)sig;
+	stop_requested = 1;
 	kmemsnap_watcher_stop(running);
 }
 
@@ -380,14 +388,17 @@ static int notify_systemd(const char *state)
 
 static void log_event(const struct kmemsnap_watch_event *ev, void *arg)
 {
-	const struct watch_args *a = arg;
+	struct watch_args *a = arg;
 	struct human word = enum_word(&kmemsnap__v1__trigger__descriptor,
 				      (int)ev->trigger);
 	const char *trigger = word.s;
 
 	if (ev->result == -EAGAIN) {
-		fprintf(stderr, "kmemsnap watch: %s event dropped by the rate "
-				"limit: %s\n", trigger, ev->detail);
+		if (a->dropped++ == 0 && !a->quiet)
+			fprintf(stderr, "kmemsnap watch: %s event dropped by "
+					"the rate limit: %s (more drops are "
+					"counted until the next snapshot)\n",
+				trigger, ev->detail);
 		return;
 	}
 	if (ev->result == -EALREADY) {
@@ -402,6 +413,10 @@ static void log_event(const struct kmemsnap_watch_event *ev, void *arg)
 			  trigger, cli_strerror(ev->result), ev->detail);
 		return;
 	}
+	if (a->dropped > 1 && !a->quiet)
+		fprintf(stderr, "kmemsnap watch: %lu events were dropped by the "
+				"rate limit before this snapshot\n", a->dropped);
+	a->dropped = 0;
 	if (ev->result > 0)
 		cli_error(a->store, "snapshot stored, but the retention pass "
 				    "did not complete");
@@ -459,9 +474,9 @@ static int serve(struct watch_args *a, struct kmemsnap_store **store)
 	struct kmemsnap_store *fresh;
 	int err;
 
-	for (;;) {
+	while (!stop_requested) {
 		err = kmemsnap_watcher_run(running);
-		if (err < 0 || !reopen_requested)
+		if (err < 0 || stop_requested || !reopen_requested)
 			return err;
 		reopen_requested = 0;
 		err = kmemsnap_store_open(&fresh, a->store, &a->store_opts);
@@ -477,10 +492,11 @@ static int serve(struct watch_args *a, struct kmemsnap_store **store)
 		if (!a->quiet)
 			fprintf(stderr, "kmemsnap watch: reopened %s\n", a->store);
 	}
+	return 0;
 }
 
 static int start(struct watch_args *a, struct kmemsnap_recorder **rec,
-		 struct kmemsnap_store **store)
+		 struct kmemsnap_store **store, struct kmemsnap_watcher **w)
 {
 	int err = kmemsnap_recorder_new(rec, &a->rec);
 
@@ -497,7 +513,7 @@ static int start(struct watch_args *a, struct kmemsnap_recorder **rec,
 	}
 	a->watch.recorder = *rec;
 	a->watch.store = *store;
-	err = kmemsnap_watcher_new(&running, &a->watch);
+	err = kmemsnap_watcher_new(w, &a->watch);
 	if (err < 0)
 		cli_error(a->store, "cannot start watching: %s%s",
 			  cli_strerror(err),
@@ -515,7 +531,9 @@ int cmd_watch(int argc, char **argv)
 	};
 	struct kmemsnap_recorder *rec = NULL;
 	struct kmemsnap_store *store = NULL;
+	struct kmemsnap_watcher *w = NULL;
 	int rc = parse_args(argc, argv, &a);
+	sigset_t ours, old;
 	int err;
 
 	if (rc >= 0)
@@ -523,12 +541,19 @@ int cmd_watch(int argc, char **argv)
 	a.watch.on_event = log_event;
 	a.watch.on_setup = log_setup;
 	a.watch.arg = &a;
+	/* From here a stop signal ends the daemon cleanly, even during
+	 * set-up (serve() then returns at once). */
+	install_signals();
 	set_oom_score_adj(a.oom_score_adj);
-	if (!a.no_mlock)
+	err = start(&a, &rec, &store, &w);
+	/* After set-up: everything is mapped by now, and MCL_FUTURE cannot
+	 * make set-up's own mappings fail against RLIMIT_MEMLOCK. */
+	if (err == 0 && !a.no_mlock)
 		lock_memory();
-	err = start(&a, &rec, &store);
 	if (err == 0) {
-		install_signals();
+		running = w;
+		if (stop_requested)
+			kmemsnap_watcher_stop(w);
 		if (!a.quiet)
 			fprintf(stderr, "kmemsnap watch: ready; snapshots go "
 					"to %s\n", a.store);
@@ -540,8 +565,15 @@ int cmd_watch(int argc, char **argv)
 		if (err < 0)
 			cli_error(a.store, "watching failed: %s", cli_strerror(err));
 	}
-	kmemsnap_watcher_free(running);
+	/* No handler may reach the watcher while it is freed. */
+	sigemptyset(&ours);
+	sigaddset(&ours, SIGTERM);
+	sigaddset(&ours, SIGINT);
+	sigaddset(&ours, SIGHUP);
+	sigprocmask(SIG_BLOCK, &ours, &old);
 	running = NULL;
+	kmemsnap_watcher_free(w);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	kmemsnap_store_close(store);
 	kmemsnap_recorder_free(rec);
 	return err < 0 ? CLI_FAIL : CLI_OK;

@@ -51,9 +51,11 @@ void show_event(const KsWatchEvent *ev, const Kmemsnap__V1__Header *h)
 	if (ev->has_victim_pid)
 		printf("  %-12s pid %d (%s)\n", "killed", ev->victim_pid,
 		       human_text(ev->victim_comm).s);
-	if (ev->has_event_boottime_ns)
+	if (ev->has_event_boottime_ns && h && h->has_boottime_ns &&
+	    h->boottime_ns >= ev->event_boottime_ns)
 		printf("  %-12s %s before the capture\n", "seen",
-		       before_capture(h, ev->event_boottime_ns).s + 1);
+		       human_duration_ns(h->boottime_ns -
+					 ev->event_boottime_ns).s);
 	if (ev->coalesced)
 		printf("  %-12s %u more event(s) of the same moment\n",
 		       "folded in", ev->coalesced);

@@ -170,6 +170,13 @@ long ks_capture(struct kmemsnap_recorder *rec,
 		if (!run_section(&ctx, &section, snap))
 			flags |= KMEMSNAP_BLOB_F_TRUNCATED;
 	}
+	/* The watcher's history and event, from its own memory. */
+	if (rec->extend)
+		rec->extend(rec->extend_arg, &rec->arena, snap);
+	if (snap->history &&
+	    snap->history->status->state ==
+		    KMEMSNAP__V1__SECTION_STATUS__STATE__STATE_TRUNCATED)
+		flags |= KMEMSNAP_BLOB_F_TRUNCATED;
 	/* The report lives in the parser's arena, which outlasts the capture. */
 	oom = oom_parser_of(opts);
 	if (oom)
@@ -185,9 +192,6 @@ long ks_capture(struct kmemsnap_recorder *rec,
 	    snap->crash->status->state ==
 		    KMEMSNAP__V1__SECTION_STATUS__STATE__STATE_TRUNCATED)
 		flags |= KMEMSNAP_BLOB_F_TRUNCATED;
-
-	if (rec->extend)
-		rec->extend(rec->extend_arg, &rec->arena, snap);
 
 	hdr->has_capture_duration_ns = true;
 	hdr->capture_duration_ns = ks_now_ns(CLOCK_MONOTONIC) - start;

@@ -107,6 +107,7 @@ struct moved {
 /* The event a snapshot is being taken for. */
 struct event {
 	bool active;
+	struct cgroup_watch *cg; /* the cgroup it came from, or NULL */
 	enum kmemsnap_watch_source source;
 	enum kmemsnap_trigger trigger;
 	const char *path;
@@ -354,6 +355,7 @@ static void extend_snapshot(void *arg, struct ks_arena *a, KsSnapshot *snap)
 /* ---- taking the snapshot ------------------------------------------------ */
 
 static void describe_moves(struct event *ev);
+static void refresh_moves(struct kmemsnap_watcher *w);
 
 static bool is_oom_event(const struct event *ev)
 {
@@ -462,6 +464,7 @@ static int fire(struct kmemsnap_watcher *w)
 	uint64_t start = ks_now_ns(CLOCK_MONOTONIC);
 	size_t pmsg_bytes = 0;
 	int pmsg = -ENOENT;
+	uint32_t limit;
 	int err;
 	KMEMSNAP_OPTS(kmemsnap_capture_opts, o, .trigger = w->ev.trigger,
 		      .trigger_detail = w->ev.detail);
@@ -473,6 +476,7 @@ static int fire(struct kmemsnap_watcher *w)
 		report(w, -EAGAIN, NULL, pmsg, 0, 0);
 		return 0;
 	}
+	refresh_moves(w);
 	if (w->ev.n_moved)
 		describe_moves(&w->ev);
 	finish_detail(w);
@@ -481,6 +485,14 @@ static int fire(struct kmemsnap_watcher *w)
 	w->embed_history = !is_scheduled(&w->ev);
 	w->history_limit = 0;
 	err = capture(w->rec, w, &o, NULL, NULL, w->store, name);
+	/* A long ring with many processes a sample can outgrow the message:
+	 * keep the newest half, then none, rather than lose the event. */
+	for (limit = w->hist.count / 2; err == -EMSGSIZE && w->embed_history;
+	     limit /= 2) {
+		w->history_limit = limit;
+		w->embed_history = limit > 0;
+		err = capture(w->rec, w, &o, NULL, NULL, w->store, name);
+	}
 	if (is_oom_event(&w->ev)) {
 		w->last_oom_ns = ks_now_ns(CLOCK_MONOTONIC);
 		pmsg = mirror_to_pmsg(w, &o, &pmsg_bytes);
@@ -651,6 +663,8 @@ static void describe_moves(struct event *ev)
 	uint32_t i;
 
 	put(&t, ev->path);
+	if (ev->n_moved == 0)
+		put(&t, ": the group is under OOM");
 	for (i = 0; i < ev->n_moved; i++) {
 		put(&t, i ? ", " : ": ");
 		put(&t, ev->moved[i].name);
@@ -661,31 +675,58 @@ static void describe_moves(struct event *ev)
 	}
 }
 
-/* A cgroup's counters changed: compare, remember, and decide. */
-static int on_counters(struct kmemsnap_watcher *w, struct cgroup_watch *cg,
-		       enum kmemsnap_watch_source src)
+/* Reads a cgroup's counters again and remembers them; the moves go to
+ * moves. Returns the trigger they call for, or 0. */
+static int update_counters(struct kmemsnap_watcher *w, struct cgroup_watch *cg,
+			   struct event *moves)
 {
 	struct counter now[MAX_COUNTERS];
-	struct event moves = { .n_moved = 0 };
 	int n = read_counters(w, cg, now);
 	int trigger;
-	uint32_t i;
 
 	/* A file that reads empty, or not at all, is no change to compare. */
 	if (n <= 0)
 		return 0;
-	trigger = compare_counters(cg, now, n, &moves);
+	trigger = compare_counters(cg, now, n, moves);
 	memcpy(cg->counters, now, sizeof(now));
 	cg->n_counters = (uint32_t)n;
+	return trigger;
+}
+
+/* Just before the capture: what the event's cgroup counted since (the v1
+ * eventfd fires before the kill; oom_kill moves after it). */
+static void refresh_moves(struct kmemsnap_watcher *w)
+{
+	if (w->ev.cg && w->ev.cg->fd >= 0)
+		update_counters(w, w->ev.cg, &w->ev);
+}
+
+/* A cgroup's counters changed (or, signalled, its v1 group went under
+ * OOM): compare, remember, and decide. */
+static int on_counters(struct kmemsnap_watcher *w, struct cgroup_watch *cg,
+		       enum kmemsnap_watch_source src, bool signalled)
+{
+	struct event moves = { .n_moved = 0 };
+	int trigger = update_counters(w, cg, &moves);
+	uint32_t i;
+
+	/* memory.oom_control's eventfd is signalled when the group goes
+	 * under OOM, before the kill: under_oom is back to 0 by the time it
+	 * is read, and oom_kill has not moved yet. The signal is the event. */
+	if (signalled)
+		trigger = KMEMSNAP_TRIGGER_OOM;
 	if (!trigger)
 		return 0;
 	if (w->ev.active) {
-		for (i = 0; i < moves.n_moved; i++)
+		/* Counters of another cgroup (a parent counts a child's
+		 * OOM too) are not merged under this one's path. */
+		for (i = 0; w->ev.cg == cg && i < moves.n_moved; i++)
 			add_moved(&w->ev, &moves.moved[i]);
 		w->ev.coalesced++;
 		return 0;
 	}
 	begin(w, src, (enum kmemsnap_trigger)trigger, cg->path);
+	w->ev.cg = cg;
 	for (i = 0; i < moves.n_moved; i++)
 		add_moved(&w->ev, &moves.moved[i]);
 	describe_moves(&w->ev);
@@ -746,8 +787,11 @@ static int on_kmsg(struct kmemsnap_watcher *w)
 	}
 	if (n < 0 && errno != EAGAIN && errno != EINTR) {
 		/* Not readable any more: stop watching it rather than spin. */
+		int err = -errno;
+
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->kmsg_fd, NULL);
 		close_fd(&w->kmsg_fd);
+		setup_problem(w, "/dev/kmsg", err);
 	}
 	return stored;
 }
@@ -767,13 +811,22 @@ static int on_inotify(struct kmemsnap_watcher *w)
 
 			off += (ssize_t)(sizeof(*ie) + ie->len);
 			for (i = 0; i < w->n_cg; i++) {
-				if (w->cg[i].wd != ie->wd)
+				struct cgroup_watch *cg = &w->cg[i];
+
+				/* The queue overflowed: events were lost,
+				 * so every cgroup is read again. */
+				if (cg->wd < 0 ||
+				    (cg->wd != ie->wd && !(ie->mask & IN_Q_OVERFLOW)))
 					continue;
-				if (ie->mask & IN_IGNORED)
-					w->cg[i].wd = -1; /* the cgroup is gone */
-				else
-					stored += on_counters(w, &w->cg[i],
-							      KMEMSNAP_WATCH_MEMORY_EVENTS);
+				if (ie->mask & IN_IGNORED) {
+					cg->wd = -1; /* the cgroup is gone */
+					close_fd(&cg->fd);
+					setup_problem(w, cg->path, -ENODEV);
+					continue;
+				}
+				stored += on_counters(w, cg,
+						      KMEMSNAP_WATCH_MEMORY_EVENTS,
+						      false);
 			}
 		}
 	}
@@ -793,7 +846,7 @@ static int on_oom_control(struct kmemsnap_watcher *w, struct cgroup_watch *cg)
 		setup_problem(w, cg->path, -ENODEV);
 		return 0;
 	}
-	return on_counters(w, cg, KMEMSNAP_WATCH_OOM_CONTROL);
+	return on_counters(w, cg, KMEMSNAP_WATCH_OOM_CONTROL, true);
 }
 
 static int on_grace(struct kmemsnap_watcher *w)
@@ -1025,10 +1078,16 @@ static int add_v2(struct kmemsnap_watcher *w, struct cgroup_watch *cg,
 	if (cg->fd < 0)
 		return -errno;
 	if (w->inotify_fd < 0) {
+		int err;
+
 		w->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-		if (w->inotify_fd < 0 ||
-		    watch_fd(w, w->inotify_fd, EPOLLIN, TAG_INOTIFY, 0) < 0)
+		if (w->inotify_fd < 0)
 			return -errno;
+		err = watch_fd(w, w->inotify_fd, EPOLLIN, TAG_INOTIFY, 0);
+		if (err < 0) {
+			close_fd(&w->inotify_fd);
+			return err;
+		}
 	}
 	cg->wd = inotify_add_watch(w->inotify_fd, cg->path, IN_MODIFY);
 	if (cg->wd < 0)

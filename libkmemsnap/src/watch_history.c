@@ -325,9 +325,8 @@ KsHistory *ks_history_message(const struct ks_history *h, uint32_t limit,
 	st->state = KMEMSNAP__V1__SECTION_STATUS__STATE__STATE_OK;
 	m->has_interval_ms = true;
 	m->interval_ms = h->interval_ms;
-	if (n && !(m->samples = ks_arena_alloc(a, n * sizeof(*m->samples))))
-		n = 0;
-	for (i = 0; i < n; i++) {
+	m->samples = n ? ks_arena_alloc(a, n * sizeof(*m->samples)) : NULL;
+	for (i = 0; m->samples && i < n; i++) {
 		KsHistorySample *s = sample_message(&h->ring[(first + i) % h->cap], a);
 
 		if (!s)

@@ -446,8 +446,9 @@ struct kmemsnap_watch_opts {
 struct kmemsnap_watcher;
 
 /* Creates a watcher: opens and registers every source, allocates the ring,
- * a compact recorder for the pmsg mirror, the OOM parser, and reads the
- * store's names for the baseline decision. Sources that cannot be set up
+ * a compact recorder for the pmsg mirror and the OOM parser, and takes the
+ * first sample. (Whether a baseline is due is decided when its timer
+ * fires, from the store's names.) Sources that cannot be set up
  * are reported to on_setup and skipped; it fails only when none is left
  * (-ENOENT) or for bad options (-EINVAL).
  * Ownership: *out belongs to the caller; kmemsnap_watcher_free() releases
