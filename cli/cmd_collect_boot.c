@@ -62,7 +62,8 @@ static const char help[] =
 	"    timeline show them in the previous boot;\n"
 	"  - takes a boot-collect snapshot that holds the records, the last\n"
 	"    complete OOM report and the previous boot's id (from a mirrored\n"
-	"    snapshot, else from the store's newest snapshot of another boot).\n"
+	"    snapshot this run filed, else from the store's newest snapshot of\n"
+	"    another boot).\n"
 	"When pstore holds nothing it says \"nothing in pstore\" and stores\n"
 	"nothing, unless --always is given.\n"
 	"\n"
@@ -78,7 +79,9 @@ static const char help[] =
 	"      --remove           after the snapshot is stored, delete the pstore\n"
 	"                         records it holds in full, which frees the\n"
 	"                         backend's room for the next panic (never\n"
-	"                         files of the archive)\n"
+	"                         files of the archive); run it before watch:\n"
+	"                         removing the pmsg record erases what watch\n"
+	"                         mirrored during this boot\n"
 	"      --always           take the snapshot even when pstore is empty\n"
 	"      --json             print what was done as JSON\n"
 	"      --compact          JSON on one line (implies --json)\n"
@@ -223,19 +226,6 @@ static int parse_args(int argc, char **argv, struct collect_args *a)
 
 /* ---- this boot ------------------------------------------------------------ */
 
-/* The first line of a small file below the root, or "" when unreadable. */
-static void read_first_line(int root_fd, const char *path, char *out,
-			    size_t cap)
-{
-	int fd = openat(root_fd, path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, out, cap - 1) : -1;
-
-	if (fd >= 0)
-		close(fd);
-	out[n > 0 ? n : 0] = '\0';
-	out[strcspn(out, "\n")] = '\0';
-}
-
 /* fs/proc/stat.c: "btime %llu", the boot's start in seconds since the
  * epoch. 0 when the root has none (a tree without /proc/stat). */
 static uint64_t read_btime(int root_fd)
@@ -319,10 +309,18 @@ static void add_record(struct collect *c, int dirfd, const char *dir_rel,
 	char rel[4096];
 	struct record *r;
 	struct stat st;
-	int fd, err;
+	int fd, err, len;
 
-	snprintf(rel, sizeof(rel), "%s/%s%s%s", dir_rel, subdir ? subdir : "",
-		 subdir ? "/" : "", file);
+	len = snprintf(rel, sizeof(rel), "%s/%s%s%s", dir_rel,
+		       subdir ? subdir : "", subdir ? "/" : "", file);
+	/* The record's name is rel past dir_rel: it must be whole. */
+	if (len < 0 || (size_t)len >= sizeof(rel)) {
+		cli_error(show_path(c, dir_rel),
+			  "cannot read %s%s%s: the path is too long",
+			  subdir ? subdir : "", subdir ? "/" : "", file);
+		c->rc = CLI_FAIL;
+		return;
+	}
 	fd = openat(dirfd, file,
 		    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0 && (errno == ENOENT || errno == ELOOP))
@@ -684,7 +682,11 @@ static bool same_boot8(const char *a, const char *b)
 	return a && b && strncasecmp(a, b, NAME_BOOT_CHARS) == 0;
 }
 
-/* The newest mirrored snapshot's boot, when it is another boot's. */
+/* The boot of the newest mirrored snapshot this run filed, when it is
+ * another boot's. Blobs the store already held were filed by an earlier
+ * run: ramoops does not clear the pmsg zone, so they may be from a boot
+ * before the previous one (an OOM in boot A, a panic without one in B:
+ * in C, the pmsg record still holds A's blob). */
 static const char *boot_from_blobs(const struct collect *c)
 {
 	const KsBootBlob *best = NULL;
@@ -693,7 +695,7 @@ static const char *boot_from_blobs(const struct collect *c)
 	for (i = 0; i < c->msg.n_blobs; i++) {
 		const KsBootBlob *b = c->blobs[i];
 
-		if (!b->boot_id || !*b->boot_id || b->problem ||
+		if (!b->file || !b->boot_id || !*b->boot_id ||
 		    same_boot8(b->boot_id, c->current_boot))
 			continue;
 		if (!best || b->realtime_ns > best->realtime_ns)
@@ -705,17 +707,6 @@ static const char *boot_from_blobs(const struct collect *c)
 static int name_desc(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)b, *(char *const *)a);
-}
-
-static bool is_store_name(const char *name)
-{
-	size_t len = strlen(name);
-
-	return name[0] != '.' &&
-	       len > NAME_TIME_CHARS + NAME_BOOT_CHARS + 2 + 4 &&
-	       name[NAME_TIME_CHARS] == '_' &&
-	       name[NAME_TIME_CHARS + 1 + NAME_BOOT_CHARS] == '_' &&
-	       strcmp(name + len - 4, ".kms") == 0;
 }
 
 /* The boot id of the store's newest snapshot of another boot (names sort
@@ -733,7 +724,7 @@ static char *boot_from_store(const struct collect *c)
 	while ((de = readdir(d))) {
 		const char *boot = de->d_name + NAME_TIME_CHARS + 1;
 
-		if (!is_store_name(de->d_name) ||
+		if (!ks_store_name_valid(de->d_name) ||
 		    same_boot8(boot, c->current_boot) ||
 		    strncmp(boot, "noboot00", NAME_BOOT_CHARS) == 0)
 			continue;
@@ -786,7 +777,8 @@ static int take_snapshot(struct collect *c, char *name)
 		      .trigger = KMEMSNAP_TRIGGER_BOOT_COLLECT,
 		      .collect_pstore = 1, .pstore_dir = c->a.pstore_dir,
 		      .pstore_archive_dir = c->a.archive_dir,
-		      .previous_boot_id = c->msg.previous_boot_id);
+		      .previous_boot_id = c->msg.previous_boot_id,
+		      .pstore_archive_since_s = c->boot_start_s);
 	struct kmemsnap_recorder *rec;
 	char detail[128];
 	size_t i, filed = 0;
@@ -797,6 +789,13 @@ static int take_snapshot(struct collect *c, char *name)
 	snprintf(detail, sizeof(detail),
 		 "pstore: %zu records, %zu mirrored snapshots", c->n_recs,
 		 filed);
+	/* The section skips the same files; say so where the snapshot
+	 * shows it. */
+	if (c->archived_older)
+		snprintf(detail + strlen(detail),
+			 sizeof(detail) - strlen(detail),
+			 "; %u archived files of earlier boots skipped",
+			 c->archived_older);
 	copts.trigger_detail = detail;
 	if (c->msg.oom_report)
 		copts.oom_report = c->parser;
@@ -1038,8 +1037,11 @@ static int collect(struct collect *c)
 			  strerror(errno));
 		return CLI_FAIL;
 	}
-	read_first_line(c->root_fd, "proc/sys/kernel/random/boot_id",
-			c->current_boot, sizeof(c->current_boot));
+	/* "" when the root has none */
+	if (ks_read_small(c->root_fd, "proc/sys/kernel/random/boot_id",
+			  c->current_boot, sizeof(c->current_boot)) < 0)
+		c->current_boot[0] = '\0';
+	c->current_boot[strcspn(c->current_boot, "\n")] = '\0';
 	c->boot_start_s = read_btime(c->root_fd);
 	if (!read_records(c))
 		return CLI_FAIL;

@@ -155,6 +155,7 @@ struct ks_pstore_request {
 	size_t max_record_bytes;  /* text kept per record */
 	size_t budget_bytes;      /* text kept of all records together */
 	const char *previous_boot_id; /* or NULL */
+	uint64_t archive_since_s; /* older archived files are skipped; 0: none */
 };
 
 /* What a section sees of the capture in progress. */
@@ -293,6 +294,9 @@ int ks_write_temp(int dirfd, const char *name, const void *buf, size_t len,
  * KMEMSNAP_STORE_NAME_MAX bytes. Returns the length. */
 size_t ks_store_name(char *out, uint64_t realtime_ns, const char *boot_id,
 		     int trigger);
+/* Whether name is a stored snapshot's, as ks_store_name() makes them (with
+ * a counter too): what retention counts. No allocation. */
+bool ks_store_name_valid(const char *name);
 /* Stores blob under name, or under name with a counter ("_1") when name
  * is taken: never replaces a file. The stored name goes to name_out (cap
  * bytes, may be NULL). Returns 0 or -errno. No allocation. */

@@ -18,7 +18,9 @@
  * (default /var/lib/systemd/pstore): EFI/ERST dmesg parts into "<id>/", with
  * the parts joined newest part last into "<id>/dmesg.txt"; records whose id
  * has no group (ramoops' "-0", pmsg, console) into the archive itself. So
- * the archive is read one level deep.
+ * the archive is read one level deep. It never deletes what it archived:
+ * a caller that wants one boot's files gives their earliest mtime
+ * (pstore_archive_since_s).
  *
  * Capture-path rules hold: directories are listed with getdents64 into the
  * line reader's buffer, files are read straight into the arena, and the
@@ -216,6 +218,7 @@ bool ks_pstore_request(const struct kmemsnap_capture_opts *o,
 	out->max_record_bytes =
 		KS_OPT(o, max_pstore_record_bytes, DEFAULT_MAX_RECORD_BYTES);
 	out->previous_boot_id = KS_OPT(o, previous_boot_id, NULL);
+	out->archive_since_s = KS_OPT(o, pstore_archive_since_s, 0);
 	out->budget_bytes =
 		room > MESSAGE_RESERVE_BYTES ? room - MESSAGE_RESERVE_BYTES : 0;
 	return true;
@@ -309,6 +312,18 @@ static void read_text(struct pstore_walk *w, int fd, const struct stat *sb,
 	r->kmemsnap_blobs = count_blobs(buf, (size_t)got);
 }
 
+/* Whether an archived file predates archive_since_s: systemd-pstore
+ * keeps what it archived in earlier boots, which were collected then. Not
+ * counted anywhere: the caller asked for the cut and knows what it cut
+ * (collect-boot says so in the trigger detail). */
+static bool archived_before(const struct pstore_walk *w, const struct stat *sb)
+{
+	uint64_t since = w->ctx->pstore->archive_since_s;
+
+	return since &&
+	       (sb->st_mtim.tv_sec < 0 || (uint64_t)sb->st_mtim.tv_sec < since);
+}
+
 /* One regular file of dirfd as a record. A file that vanished or is not a
  * regular file (never followed through a symlink) is skipped. */
 static void add_record(struct pstore_walk *w, int dirfd, const char *subdir,
@@ -326,7 +341,8 @@ static void add_record(struct pstore_walk *w, int dirfd, const char *subdir,
 			w->st->lines_skipped++;
 		return;
 	}
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
+	    (archived && archived_before(w, &sb))) {
 		close(fd);
 		return;
 	}

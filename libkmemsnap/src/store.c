@@ -262,6 +262,13 @@ static bool parse_name(const char *name, size_t len, struct store_entry *e)
 	return true;
 }
 
+bool ks_store_name_valid(const char *name)
+{
+	struct store_entry scratch;
+
+	return parse_name(name, strlen(name), &scratch);
+}
+
 /* Where the run of digits that ends at name[end] starts, when a '.'
  * precedes it; else 0. */
 static size_t digits_before(const char *name, size_t end)
@@ -673,16 +680,17 @@ static bool budgets_valid(const struct kmemsnap_store *s)
 	       s->protected_percent && s->protected_percent <= 100;
 }
 
-/* Sets the budgets from opts; returns 1 when opts named any of them. */
+/* Sets the budgets opts names over those s has; returns 1 when opts named
+ * any of them. */
 static int apply_store_opts(struct kmemsnap_store *s,
 			    const struct kmemsnap_store_opts *o)
 {
 	if (o && !ks_opts_valid(o, o->sz, sizeof(*o)))
 		return -EINVAL;
-	s->max_bytes = KS_OPT(o, max_bytes, DEFAULT_MAX_BYTES);
-	s->max_files = KS_OPT(o, max_files, DEFAULT_MAX_FILES);
+	s->max_bytes = KS_OPT(o, max_bytes, s->max_bytes);
+	s->max_files = KS_OPT(o, max_files, s->max_files);
 	s->protected_percent =
-		KS_OPT(o, max_protected_percent, DEFAULT_PROTECTED_PERCENT);
+		KS_OPT(o, max_protected_percent, s->protected_percent);
 	if (!budgets_valid(s))
 		return -EINVAL;
 	return KS_OPT(o, max_bytes, 0) || KS_OPT(o, max_files, 0) ||
@@ -693,8 +701,9 @@ static int apply_store_opts(struct kmemsnap_store *s,
 
 /* Every writer of a store must apply the same retention, or a manual
  * `capture --store` with the defaults would trim a store a watcher keeps
- * with larger budgets. So budgets given when opening are saved in the
- * directory, and a handle opened without any uses the saved ones. The
+ * with larger budgets. So a handle uses the saved budgets, those its
+ * options name replacing them, and saves the result when it named any:
+ * naming one budget does not reset the others to their defaults. The
  * name is hidden and no snapshot's: retention leaves it alone. */
 
 static const struct {
@@ -869,12 +878,20 @@ KMEMSNAP_API int kmemsnap_store_open(struct kmemsnap_store **out,
 	if (!s)
 		return -ENOMEM;
 	s->dir_fd = -1;
+	s->max_bytes = DEFAULT_MAX_BYTES;
+	s->max_files = DEFAULT_MAX_FILES;
+	s->protected_percent = DEFAULT_PROTECTED_PERCENT;
+	/* Checks opts before anything is created; applied again below, over
+	 * the saved budgets. */
 	given = apply_store_opts(s, opts);
 	err = given < 0 ? given : open_dir(s, dir, KS_OPT(opts, create, 0) != 0);
-	if (!err && given)
-		save_budgets(s);
-	else if (!err)
+	if (!err) {
 		load_budgets(s);
+		if (given) {
+			(void)apply_store_opts(s, opts);
+			save_budgets(s);
+		}
+	}
 	/* The retention table is sized by max_files: after the budgets. */
 	if (!err)
 		err = map_buffers(s);

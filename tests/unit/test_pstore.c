@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testlib.h"
@@ -394,6 +395,70 @@ static void test_layouts(void)
 	CHECK_EQ_U(record(ps, "7/console-ramoops-0")->kind, KIND(CONSOLE));
 }
 
+/* Sets path's mtime, in seconds since the epoch. */
+static void set_mtime(const char *path, time_t s)
+{
+	struct timespec ts[2] = { { .tv_sec = s }, { .tv_sec = s } };
+
+	if (utimensat(AT_FDCWD, path, ts, 0) != 0) {
+		perror(path);
+		exit(2);
+	}
+}
+
+/* pstore_archive_since_s: archived files older than it (here from 2020,
+ * an earlier boot) are left out, one level deep too; the pstore mount's
+ * are kept whatever their age. */
+static void test_archive_since(void)
+{
+	/* 2020-01-01, 2023-11-14 */
+	const time_t old = 1577836800, since = 1700000000;
+	KMEMSNAP_OPTS(kmemsnap_capture_opts, copts, .collect_pstore = 1,
+		      .pstore_archive_since_s = (uint64_t)since);
+	const KsPstore *ps;
+	KsSnapshot *snap;
+
+	sh("mkdir -p '%s/since/sys/fs/pstore' '%s/since/var/lib/systemd/pstore/5'",
+	   tmp_dir, tmp_dir);
+	write_file(tmp_path("since/sys/fs/pstore/dmesg-ramoops-0"), "d\n", 2,
+		   NULL, 0);
+	write_file(tmp_path("since/var/lib/systemd/pstore/pmsg-ramoops-0"),
+		   "old\n", 4, NULL, 0);
+	write_file(tmp_path("since/var/lib/systemd/pstore/5/dmesg.txt"),
+		   "old\n", 4, NULL, 0);
+	write_file(tmp_path("since/var/lib/systemd/pstore/console-ramoops-0"),
+		   "new\n", 4, NULL, 0);
+	set_mtime(tmp_path("since/sys/fs/pstore/dmesg-ramoops-0"), old);
+	set_mtime(tmp_path("since/var/lib/systemd/pstore/pmsg-ramoops-0"), old);
+	set_mtime(tmp_path("since/var/lib/systemd/pstore/5/dmesg.txt"), old);
+	set_mtime(tmp_path("since/var/lib/systemd/pstore/console-ramoops-0"),
+		  since);
+
+	snap = capture(tmp_path("since"), 0, &copts);
+	ps = snap ? snap->pstore : NULL;
+	CHECK(ps != NULL);
+	if (!ps)
+		return;
+	CHECK_EQ_U(ps->status->state, STATE_OK);
+	CHECK_EQ_U(ps->status->lines_skipped, 0);
+	CHECK_EQ_U(ps->status->source_bytes, 2 + 4);
+	CHECK_EQ_U(ps->n_records, 2);
+	CHECK(!record(ps, "dmesg-ramoops-0")->archived);
+	CHECK(record(ps, "console-ramoops-0")->archived);
+
+	/* 0: the whole archive. */
+	copts.pstore_archive_since_s = 0;
+	snap = capture(tmp_path("since"), 0, &copts);
+	ps = snap ? snap->pstore : NULL;
+	CHECK(ps != NULL);
+	if (!ps)
+		return;
+	CHECK_EQ_U(ps->n_records, 4);
+	CHECK_EQ_U(record(ps, "pmsg-ramoops-0")->mtime_ns,
+		   (uint64_t)old * 1000000000u);
+	CHECK_EQ_U(record(ps, "5/dmesg.txt")->size_bytes, 4);
+}
+
 static void test_empty_and_missing(void)
 {
 	KMEMSNAP_OPTS(kmemsnap_capture_opts, copts, .collect_pstore = 1);
@@ -443,6 +508,7 @@ int main(void)
 	RUN(test_message_budget);
 	RUN(test_archive);
 	RUN(test_layouts);
+	RUN(test_archive_since);
 	RUN(test_empty_and_missing);
 	rc = tl_summary();
 	sh("rm -rf -- '%s'%s", tmp_dir, "");

@@ -802,7 +802,8 @@ static void test_two_writers(void)
 
 /* Budgets given when opening are kept in the directory; a handle opened
  * without budgets (`capture --store`) applies the saved ones instead of the
- * defaults, so it does not trim a store kept with other budgets. */
+ * defaults, so it does not trim a store kept with other budgets, and one
+ * that gives some keeps the saved value of the others. */
 static void test_saved_budgets(void)
 {
 	char dir[] = "/tmp/kmemsnap-store-XXXXXX", path[64], text[256];
@@ -829,6 +830,18 @@ static void test_saved_budgets(void)
 	list_kms(dir, &names);
 	CHECK_EQ_U(names.n, 3);
 
+	/* A writer naming only max_bytes keeps the saved max_files. */
+	s = open_store(dir, 1u << 30, 0, 0);
+	for (i = 0; i < 3; i++)
+		CHECK(kmemsnap_capture_to_store(rec, NULL, s, NULL, 0) >= 0);
+	kmemsnap_store_close(s);
+	list_kms(dir, &names);
+	CHECK_EQ_U(names.n, 3);
+	n = ks_read_small(AT_FDCWD, path, text, sizeof(text));
+	CHECK(n > 0);
+	CHECK_EQ_S(text, "max_bytes 1073741824\nmax_files 3\n"
+			 "max_protected_percent 25\n");
+
 	/* A damaged file is ignored: the defaults apply. */
 	run_cmd("printf 'max_files 0\\n' > '%s/.kmemsnap-budgets'%s", dir, "");
 	CHECK_EQ_U(kmemsnap_store_open(&s, dir, NULL), 0);
@@ -836,6 +849,13 @@ static void test_saved_budgets(void)
 	kmemsnap_store_close(s);
 	list_kms(dir, &names);
 	CHECK_EQ_U(names.n, 4);
+	/* Still damaged: one budget named, the defaults fill in the rest. */
+	s = open_store(dir, 0, 0, 50);
+	kmemsnap_store_close(s);
+	n = ks_read_small(AT_FDCWD, path, text, sizeof(text));
+	CHECK(n > 0);
+	CHECK_EQ_S(text, "max_bytes 268435456\nmax_files 2000\n"
+			 "max_protected_percent 50\n");
 	kmemsnap_recorder_free(rec);
 	remove_tree(dir);
 }

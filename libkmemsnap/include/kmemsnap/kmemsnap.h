@@ -103,6 +103,11 @@ struct kmemsnap_capture_opts {
 	/* The boot the pstore records are from, when the caller knows it
 	 * (a mirrored snapshot's header, the store's last boot). May be NULL. */
 	const char *previous_boot_id;
+	/* Files of pstore_archive_dir whose mtime (CLOCK_REALTIME seconds)
+	 * is older are skipped: systemd-pstore never deletes its archive, so
+	 * a boot's start (btime of /proc/stat) leaves out what earlier boots
+	 * archived. 0 (default): none skipped. */
+	uint64_t pstore_archive_since_s;
 };
 
 struct kmemsnap_recorder;
@@ -174,11 +179,12 @@ struct kmemsnap_store_opts {
 	 * must exist. */
 	int create;
 };
-/* Budgets given (any of the three non-zero) are saved in the store, in
- * ".kmemsnap-budgets"; a handle opened without any applies the saved ones,
- * else the defaults. So every writer of a store keeps it the same way: a
- * one-off capture does not trim a store a watcher keeps with larger
- * budgets. */
+/* A handle applies the budgets saved in the store (".kmemsnap-budgets"),
+ * else the defaults, each budget its options give (non-zero) replacing
+ * the saved one; when they give any, the result is saved. So every writer
+ * of a store keeps it the same way: a one-off capture does not trim a
+ * store a watcher keeps with larger budgets, and a writer that gives only
+ * max_bytes keeps the saved max_files. */
 
 /* Room for a stored snapshot's name and its NUL. */
 #define KMEMSNAP_STORE_NAME_MAX 64
