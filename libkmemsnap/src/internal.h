@@ -230,8 +230,12 @@ bool ks_parse_pid_status(const char *text, struct ks_arena *a,
 
 void ks_parse_kmemleak(struct ks_lines *lr, struct ks_ctx *ctx,
 		       Kmemsnap__V1__Kmemleak *out, KsStatus *st);
-/* One "some|full avg10=.. avg60=.. avg300=.. total=.." line of a PSI file.
- * Returns false when the line is not of that form. */
+/* One "some|full avg10=.. avg60=.. avg300=.. total=.." line of a PSI file
+ * into *out, without allocating; *is_full says which line it was. Returns
+ * false when the line is not of that form. */
+bool ks_parse_pressure_values(const char *line, bool *is_full,
+			      Kmemsnap__V1__PressureLine *out);
+/* The same, kept in out->some or out->full (allocated from a). */
 bool ks_parse_pressure_line(const char *line, struct ks_arena *a,
 			    Kmemsnap__V1__Pressure *out);
 /* Reads a PSI file (proc/pressure/memory, <cgroup>/memory.pressure) below

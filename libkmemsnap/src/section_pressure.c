@@ -46,33 +46,39 @@ static bool parse_field(const char **p, const char *name, uint32_t *centi,
 	return centi ? parse_centi(p, centi) : ks_parse_u64(p, total);
 }
 
+bool ks_parse_pressure_values(const char *line, bool *is_full,
+			      KsPressureLine *out)
+{
+	const char *p = ks_skip_space(line);
+
+	if (!ks_starts_with(p, "some ") && !ks_starts_with(p, "full "))
+		return false;
+	*is_full = p[0] == 'f';
+	p += 5;
+	kmemsnap__v1__pressure_line__init(out);
+	if (!parse_field(&p, "avg10=", &out->avg10_centipct, NULL) ||
+	    !parse_field(&p, "avg60=", &out->avg60_centipct, NULL) ||
+	    !parse_field(&p, "avg300=", &out->avg300_centipct, NULL) ||
+	    !parse_field(&p, "total=", NULL, &out->total_us))
+		return false;
+	out->has_avg10_centipct = out->has_avg60_centipct = true;
+	out->has_avg300_centipct = out->has_total_us = true;
+	return true;
+}
+
 bool ks_parse_pressure_line(const char *line, struct ks_arena *a,
 			    Kmemsnap__V1__Pressure *out)
 {
-	const char *p = ks_skip_space(line);
 	KsPressureLine tmp, *dst;
-	KsPressureLine **slot;
+	bool full;
 
-	if (ks_starts_with(p, "some "))
-		slot = &out->some;
-	else if (ks_starts_with(p, "full "))
-		slot = &out->full;
-	else
+	if (!ks_parse_pressure_values(line, &full, &tmp))
 		return false;
-	p += 5;
-	kmemsnap__v1__pressure_line__init(&tmp);
-	if (!parse_field(&p, "avg10=", &tmp.avg10_centipct, NULL) ||
-	    !parse_field(&p, "avg60=", &tmp.avg60_centipct, NULL) ||
-	    !parse_field(&p, "avg300=", &tmp.avg300_centipct, NULL) ||
-	    !parse_field(&p, "total=", NULL, &tmp.total_us))
-		return false;
-	tmp.has_avg10_centipct = tmp.has_avg60_centipct = true;
-	tmp.has_avg300_centipct = tmp.has_total_us = true;
 	dst = ks_arena_alloc(a, sizeof(*dst));
 	if (!dst)
 		return false;
 	*dst = tmp;
-	*slot = dst;
+	*(full ? &out->full : &out->some) = dst;
 	return true;
 }
 

@@ -108,31 +108,29 @@ static void read_meminfo(struct ks_history *h, struct ks_sample *s)
 	ks_lines_close(&lr);
 }
 
-/* The total= of a "some|full avg10=... total=N" line
- * (kernel/sched/psi.c: psi_show). */
-static bool psi_total(const char *line, uint64_t *out)
-{
-	const char *p = strstr(line, "total=");
-
-	if (!p)
-		return false;
-	p += strlen("total=");
-	return ks_parse_u64(&p, out);
-}
-
+/* The stall totals of /proc/pressure/memory (section_pressure.c parses
+ * the lines). */
 static void read_psi(struct ks_history *h, struct ks_sample *s)
 {
-	long n = ks_read_small(h->root_fd, "proc/pressure/memory", h->io,
-			       IO_BYTES);
-	char *full;
+	Kmemsnap__V1__PressureLine line;
+	char *p = h->io, *end;
+	bool full;
 
-	if (n <= 0)
+	if (ks_read_small(h->root_fd, "proc/pressure/memory", h->io,
+			  IO_BYTES) <= 0)
 		return;
-	full = strstr(h->io, "\nfull ");
-	s->has_psi = ks_starts_with(h->io, "some ") &&
-		     psi_total(h->io, &s->psi_some_us);
-	if (s->has_psi && full)
-		psi_total(full, &s->psi_full_us);
+	for (; *p; p = end + 1) {
+		end = strchr(p, '\n');
+		if (end)
+			*end = '\0';
+		if (ks_parse_pressure_values(p, &full, &line)) {
+			*(full ? &s->psi_full_us : &s->psi_some_us) =
+				line.total_us;
+			s->has_psi |= !full;
+		}
+		if (!end)
+			break;
+	}
 }
 
 static bool pid_name(const char *name)

@@ -336,4 +336,11 @@ psi_part()
 psi_part
 
 [[ -n $skipped ]] && echo "skipped parts:$skipped"
+# On a failure, the watchers' own words say what happened.
+if ((failures > 0)); then
+	for log in "$TMP"/*.log; do
+		echo "---- $(basename "$log")"
+		sed 's/^/     | /' "$log"
+	done
+fi
 finish
