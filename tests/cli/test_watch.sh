@@ -68,6 +68,21 @@ wait_file()
 
 ns_now() { date +%s%N; }
 
+# oom_victim [PIDFILE]: a child joins $memcg (writing its pid to PIDFILE)
+# and becomes tail(1), which keeps a stream without newlines: it outgrows
+# the limit and, alone in the cgroup, is the kernel's only choice
+# (test_real_oom.sh). Waits for it; its exit status is in victim_status.
+oom_victim()
+{
+	(head -c 1G /dev/zero |
+		sh -c 'echo $$ >"$1/cgroup.procs" && { [ -z "$2" ] || echo $$ >"$2"; } && exec tail' \
+			sh "$memcg" "${1:-}" >/dev/null) 2>/dev/null &
+	victim_job=$!
+	wait "$victim_job"
+	victim_status=$?
+	victim_job=
+}
+
 # jqe FILTER FILE: true when FILTER holds for FILE (jq -e, quietly).
 jqe() { jq -e "$@" >/dev/null; }
 
@@ -156,7 +171,7 @@ removed_part
 # ---- a real OOM kill ----------------------------------------------------------
 oom_part()
 {
-	local store=$TMP/oom pmsg=$TMP/pmsg log=$TMP/oom.log victim status
+	local store=$TMP/oom pmsg=$TMP/pmsg log=$TMP/oom.log victim
 	local died snap waited json=$TMP/oom.json second
 
 	if ! dd if=/dev/kmsg iflag=nonblock bs=8192 count=1 of=/dev/null 2>/dev/null; then
@@ -180,18 +195,10 @@ oom_part()
 	check_grep "the pmsg mirror is set up" "$log" \
 		"^kmemsnap watch: watching pmsg mirror of OOM snapshots to $pmsg \(at most 32768 bytes\)\$"
 
-	# tail keeps a stream without newlines: it outgrows 32 MiB and, alone
-	# in the cgroup, is the kernel's only choice (test_real_oom.sh).
-	(head -c 1G /dev/zero |
-		sh -c 'echo $$ >"$1/cgroup.procs" && echo $$ >"$2" && exec tail' \
-			sh "$memcg" "$TMP/victim" >/dev/null) 2>/dev/null &
-	victim_job=$!
-	wait "$victim_job"
-	status=$?
+	oom_victim "$TMP/victim"
 	died=$(ns_now)
-	victim_job=
 	victim=$(<"$TMP/victim")
-	check_eq "the victim was SIGKILLed" "$status" 137
+	check_eq "the victim was SIGKILLed" "$victim_status" 137
 	snap=$(wait_file "$store/*_oom.kms" 1)
 	waited=$(( ($(ns_now) - died) / 1000000 ))
 	check "an oom snapshot landed within 1 s of the kill (waited $waited ms)" \
@@ -228,12 +235,7 @@ oom_part()
 
 	# A second kill inside the rate limit (--burst 1, --min-gap 600).
 	sleep 1
-	(head -c 1G /dev/zero |
-		sh -c 'echo $$ >"$1/cgroup.procs" && exec tail' sh "$memcg" >/dev/null) \
-		2>/dev/null &
-	victim_job=$!
-	wait "$victim_job"
-	victim_job=
+	oom_victim
 	second=
 	for _ in $(seq 20); do
 		grep -q 'event dropped by the rate limit' "$log" && second=1 && break
@@ -257,12 +259,7 @@ cgroup_only_part()
 	check "a watcher without the kernel log" start_watcher "$log" \
 		--store "$store" --cgroup "$memcg_rel" --no-kmsg --no-psi \
 		--no-pmsg --period 0 --no-baseline || return
-	(head -c 1G /dev/zero |
-		sh -c 'echo $$ >"$1/cgroup.procs" && exec tail' sh "$memcg" >/dev/null) \
-		2>/dev/null &
-	victim_job=$!
-	wait "$victim_job"
-	victim_job=
+	oom_victim
 	snap=$(wait_file "$store/*_oom.kms" 1)
 	check "the cgroup's own OOM notification made an oom snapshot" test -n "$snap"
 	stop_watcher
