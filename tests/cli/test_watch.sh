@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kmemsnap watch, for real:
 # - usage errors, the baseline of a boot (taken once per boot even across
-#   restarts), SIGTERM and SIGHUP;
+#   restarts), SIGTERM and SIGHUP, --notify's READY=1 and STOPPING=1;
 # - a watched cgroup removed under the watcher: logged, no busy loop;
 # - a real OOM kill in a memory cgroup below the test's own while the
 #   watcher watches it: a snapshot with trigger oom lands in the store
@@ -136,6 +136,25 @@ check_eq "the baseline's trigger" "$(jq -r .header.trigger "$TMP/base.json")" TR
 check_eq "its event source" "$(jq -r .event.source "$TMP/base.json")" EVENT_SOURCE_BASELINE
 check_eq "a scheduled snapshot carries no history" \
 	"$(jq -r '.history // "none"' "$TMP/base.json")" none
+
+# ---- Type=notify ------------------------------------------------------------------
+notify_part()
+{
+	local listener=${KMEMSNAP_BUILD_DIR:-}/tests/notify_listener
+	local sock=$TMP/notify.sock log=$TMP/notify.log lpid _
+
+	[[ -x $listener ]] || { skipped+=" notify(no $listener)"; return; }
+	"$listener" "$sock" 10 >"$TMP/notify.out" &
+	lpid=$!
+	for _ in $(seq 40); do [[ -S $sock ]] && break; sleep 0.05; done
+	NOTIFY_SOCKET=$sock start_watcher "$log" --store "$TMP/notify" \
+		--notify --no-psi --no-kmsg --no-pmsg --period 600 --no-baseline
+	stop_watcher
+	wait "$lpid"
+	check_eq "--notify tells systemd READY=1, then STOPPING=1" \
+		"$(tr '\n' ' ' <"$TMP/notify.out")" "READY=1 STOPPING=1 "
+}
+notify_part
 
 # ---- a watched cgroup removed ---------------------------------------------------
 removed_part()
