@@ -552,7 +552,8 @@ int cmd_watch(int argc, char **argv)
 		lock_memory();
 	if (err == 0) {
 		running = w;
-		if (stop_requested)
+		/* Signals during set-up only set their flags: act on them. */
+		if (stop_requested || reopen_requested)
 			kmemsnap_watcher_stop(w);
 		if (!a.quiet)
 			fprintf(stderr, "kmemsnap watch: ready; snapshots go "
