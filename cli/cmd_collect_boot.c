@@ -160,13 +160,6 @@ static const char *record_path(const struct collect *c, const struct record *r)
 	return show_path(c, rel);
 }
 
-static const char *below_root(const char *path)
-{
-	while (*path == '/')
-		path++;
-	return *path ? path : ".";
-}
-
 /* ---- arguments ----------------------------------------------------------- */
 
 enum {
@@ -219,8 +212,8 @@ static int parse_args(int argc, char **argv, struct collect_args *a)
 				       argv[optind]);
 	if (!a->store)
 		return cli_usage_error(prog, "--store DIR is required");
-	a->pstore_dir = below_root(a->pstore_dir);
-	a->archive_dir = below_root(a->archive_dir);
+	a->pstore_dir = ks_below_root(a->pstore_dir);
+	a->archive_dir = ks_below_root(a->archive_dir);
 	return -1;
 }
 
@@ -248,20 +241,6 @@ static uint64_t read_btime(int root_fd)
 }
 
 /* ---- reading the records ------------------------------------------------- */
-
-/* fs/pstore/inode.c names, as section_pstore.c sorts them. */
-static KsPstoreKind kind_of(const char *file)
-{
-	if (strncmp(file, "dmesg-", 6) == 0 || strcmp(file, "dmesg.txt") == 0)
-		return KMEMSNAP__V1__PSTORE_KIND__PSTORE_KIND_DMESG;
-	if (strncmp(file, "console-", 8) == 0)
-		return KMEMSNAP__V1__PSTORE_KIND__PSTORE_KIND_CONSOLE;
-	if (strncmp(file, "pmsg-", 5) == 0)
-		return KMEMSNAP__V1__PSTORE_KIND__PSTORE_KIND_PMSG;
-	if (strncmp(file, "ftrace-", 7) == 0)
-		return KMEMSNAP__V1__PSTORE_KIND__PSTORE_KIND_FTRACE;
-	return KMEMSNAP__V1__PSTORE_KIND__PSTORE_KIND_OTHER;
-}
 
 /* fs/pstore/platform.c: pstore_dump() starts each dmesg part with
  * "%s#%d Part%u\n" (reason, dump count, part; Part1 is the newest). */
@@ -365,7 +344,7 @@ static void add_record(struct collect *c, int dirfd, const char *dir_rel,
 	r->subdir = subdir ? cli_xstrdup(subdir) : NULL;
 	r->name = cli_xstrdup(rel + strlen(dir_rel) + 1);
 	r->file = r->name + (subdir ? strlen(subdir) + 1 : 0);
-	r->kind = kind_of(file);
+	r->kind = ks_pstore_kind(file);
 	r->archived = archived;
 	r->dir = dir_rel;
 	if (r->kind == KMEMSNAP__V1__PSTORE_KIND__PSTORE_KIND_DMESG)

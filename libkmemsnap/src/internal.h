@@ -204,6 +204,11 @@ void ks_section_pressure(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
 void ks_section_cgroup(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
 /* Not in the table: run when a capture's options ask for it. */
 void ks_section_pstore(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
+/* A pstore file's kind by its name (fs/pstore/inode.c); collect-boot
+ * sorts the records it reads the same way. */
+Kmemsnap__V1__PstoreKind ks_pstore_kind(const char *file);
+/* path made relative to a root fd: leading '/' dropped, "" is ".". */
+const char *ks_below_root(const char *path);
 /* Fills *out from the capture options; false when they do not ask for a
  * Pstore section. The records' text may take what snap leaves of
  * message_cap, less room for what the capture adds later. */

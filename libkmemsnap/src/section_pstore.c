@@ -194,7 +194,7 @@ static uint32_t count_blobs(const uint8_t *buf, size_t len)
 
 /* ---- the options -------------------------------------------------------- */
 
-static const char *below_root(const char *path)
+const char *ks_below_root(const char *path)
 {
 	while (*path == '/')
 		path++;
@@ -212,9 +212,9 @@ bool ks_pstore_request(const struct kmemsnap_capture_opts *o,
 	/* Walks the message without allocating. */
 	used = kmemsnap__v1__snapshot__get_packed_size(snap);
 	room = used < message_cap ? message_cap - used : 0;
-	out->dir = below_root(KS_OPT(o, pstore_dir, DEFAULT_PSTORE_DIR));
+	out->dir = ks_below_root(KS_OPT(o, pstore_dir, DEFAULT_PSTORE_DIR));
 	out->archive_dir =
-		below_root(KS_OPT(o, pstore_archive_dir, DEFAULT_ARCHIVE_DIR));
+		ks_below_root(KS_OPT(o, pstore_archive_dir, DEFAULT_ARCHIVE_DIR));
 	out->max_record_bytes =
 		KS_OPT(o, max_pstore_record_bytes, DEFAULT_MAX_RECORD_BYTES);
 	out->previous_boot_id = KS_OPT(o, previous_boot_id, NULL);
@@ -235,7 +235,7 @@ struct pstore_walk {
 
 /* fs/pstore/inode.c: pstore_type_to_name(); "dmesg.txt" is
  * systemd-pstore's reassembled dmesg. */
-static Kmemsnap__V1__PstoreKind kind_of(const char *file)
+Kmemsnap__V1__PstoreKind ks_pstore_kind(const char *file)
 {
 	if (ks_starts_with(file, "dmesg-") || strcmp(file, "dmesg.txt") == 0)
 		return KMEMSNAP__V1__PSTORE_KIND__PSTORE_KIND_DMESG;
@@ -361,7 +361,7 @@ static void add_record(struct pstore_walk *w, int dirfd, const char *subdir,
 		return;
 	}
 	r->has_kind = true;
-	r->kind = kind_of(file);
+	r->kind = ks_pstore_kind(file);
 	r->has_mtime_ns = true;
 	r->mtime_ns = (uint64_t)sb.st_mtim.tv_sec * 1000000000ull +
 		      (uint64_t)sb.st_mtim.tv_nsec;
