@@ -9,7 +9,9 @@
 #   - every other command in `kmemsnap --help` whose usage takes snapshot
 #     files (FILE, FILE..., OLD NEW, DIR | FILE...), read from its --help
 #     when the test runs, so a command added later is covered: once plain
-#     and, when it has them, with --json and --format json.
+#     and, when it has them, with --json and --format json;
+#   - collect-boot on pstore fixture trees, and watch for three seconds of
+#     timers and samples, stopped by SIGTERM.
 #
 # Skips (77) without valgrind, and in a sanitizer build: valgrind and
 # AddressSanitizer do not mix. The runs are shared among min(nproc, 4)
@@ -126,8 +128,33 @@ for cmd in "${commands[@]}"; do
 		printf '%s-live\t%s %s\n' "$cmd" "$cmd" "$S/live.kms" >>"$jobs"
 	fi
 done
+# collect-boot takes a store, not snapshot files: a pstore fixture tree.
+printf 'collect-boot\tcollect-boot --root %s --store %s --always\n' \
+	"$KMEMSNAP_FIXTURES/pstore/ramoops" "$TMP/cb-store" >>"$jobs"
+printf 'collect-boot-json\tcollect-boot --root %s --store %s --always --json\n' \
+	"$KMEMSNAP_FIXTURES/pstore/efi-archived" "$TMP/cb-store2" >>"$jobs"
+covered+=(collect-boot)
 run_jobs "$jobs"
 echo "commands run: capture ${covered[*]} ($(($(wc -l <"$jobs") + 7)) runs)"
+
+# watch runs until a signal: three seconds of its timers (a baseline, a
+# periodic snapshot, samples every 100 ms) on a fixture tree, then SIGTERM.
+valgrind -q --error-exitcode=99 --leak-check=full \
+	--errors-for-leak-kinds=definite,indirect --log-file="$TMP/vg.watch" \
+	"$K" watch --no-mlock --store "$TMP/watch-store" --root "$T/modern" \
+	--no-psi --no-kmsg --no-pmsg --period 2 --baseline-delay 1 \
+	--sample-ms 100 2>"$TMP/err.watch" &
+vg_pid=$!
+sleep 3.5
+kill -TERM "$vg_pid"
+rc=0
+wait "$vg_pid" || rc=$?
+if [ "$rc" -ne 0 ] || [ -s "$TMP/vg.watch" ]; then
+	echo "FAIL watch: exit $rc:" >>"$TMP/verdicts"
+	sed 's/^/     | /' "$TMP/vg.watch" "$TMP/err.watch" | head -40 >>"$TMP/verdicts"
+fi
+check "watch under memcheck stored its baseline and a periodic snapshot" \
+	test "$(ls "$TMP/watch-store" | grep -cE '_(baseline|timer)\.kms$')" -ge 2
 
 if [ -s "$TMP/verdicts" ]; then
 	fail "valgrind runs:"
