@@ -100,10 +100,9 @@ struct collect_args {
 
 /* One pstore file, read whole. */
 struct record {
-	char *name;	 /* "dmesg-ramoops-0", or "<subdir>/<file>" archived */
-	char *subdir;	 /* the archive subdirectory, or NULL */
-	const char *dir; /* the pstore or archive directory, below root */
-	const char *file;
+	char *name;	  /* "dmesg-ramoops-0", or "<subdir>/<file>" archived */
+	const char *dir;  /* the pstore or archive directory, below root */
+	const char *file; /* name past "<subdir>/" */
 	KsPstoreKind kind;
 	bool archived;
 	uint8_t *data;
@@ -282,54 +281,37 @@ static int read_all(int fd, struct record *r)
 	return 0;
 }
 
-static void add_record(struct collect *c, int dirfd, const char *dir_rel,
-		       const char *subdir, const char *file, bool archived)
+/* One record of the walk (ks_pstore_walk, the Pstore section's), read
+ * whole. */
+static void add_record(void *arg, int fd, const char *name, bool archived,
+		       const struct stat *st)
 {
+	struct collect *c = arg;
+	const char *dir = archived ? c->a.archive_dir : c->a.pstore_dir;
+	const char *slash = strrchr(name, '/');
 	char rel[4096];
 	struct record *r;
-	struct stat st;
-	int fd, err, len;
+	int err, len;
 
-	len = snprintf(rel, sizeof(rel), "%s/%s%s%s", dir_rel,
-		       subdir ? subdir : "", subdir ? "/" : "", file);
-	/* The record's name is rel past dir_rel: it must be whole. */
+	len = snprintf(rel, sizeof(rel), "%s%s%s", dir, *name ? "/" : "", name);
+	/* The record's name is rel past dir: it must be whole. */
 	if (len < 0 || (size_t)len >= sizeof(rel)) {
-		cli_error(show_path(c, dir_rel),
-			  "cannot read %s%s%s: the path is too long",
-			  subdir ? subdir : "", subdir ? "/" : "", file);
+		cli_error(show_path(c, dir),
+			  "cannot read %s: the path is too long", name);
 		c->rc = CLI_FAIL;
 		return;
 	}
-	fd = openat(dirfd, file,
-		    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0 && (errno == ENOENT || errno == ELOOP))
-		return;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		cli_error(show_path(c, rel), "cannot read: %s",
-			  strerror(errno));
+	if (fd < 0) {
+		cli_error(show_path(c, rel), "cannot read: %s", strerror(-fd));
 		c->rc = CLI_FAIL;
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return;
-	}
-	/* Archived files of boots before this one were collected then. */
-	if (archived && c->boot_start_s &&
-	    (uint64_t)st.st_mtim.tv_sec < c->boot_start_s) {
-		c->archived_older++;
-		close(fd);
 		return;
 	}
 	if (c->n_recs == c->cap_recs)
 		c->recs = xgrow(c->recs, &c->cap_recs, sizeof(*c->recs));
 	r = &c->recs[c->n_recs];
 	memset(r, 0, sizeof(*r));
-	r->size = (uint64_t)st.st_size;
+	r->size = (uint64_t)st->st_size;
 	err = read_all(fd, r);
-	close(fd);
 	if (err < 0) {
 		cli_error(show_path(c, rel), "cannot read: %s", strerror(-err));
 		free(r->data);
@@ -341,53 +323,14 @@ static void add_record(struct collect *c, int dirfd, const char *dir_rel,
 			  "larger than %s: only its start "
 			  "is read",
 			  human_bytes(MAX_RECORD_FILE_BYTES).s);
-	r->subdir = subdir ? cli_xstrdup(subdir) : NULL;
-	r->name = cli_xstrdup(rel + strlen(dir_rel) + 1);
-	r->file = r->name + (subdir ? strlen(subdir) + 1 : 0);
-	r->kind = ks_pstore_kind(file);
+	r->name = cli_xstrdup(name);
+	r->file = r->name + (slash ? slash - name + 1 : 0);
+	r->kind = ks_pstore_kind(r->file);
 	r->archived = archived;
-	r->dir = dir_rel;
+	r->dir = dir;
 	if (r->kind == KMEMSNAP__V1__PSTORE_KIND__PSTORE_KIND_DMESG)
 		parse_part_line(r);
 	c->n_recs++;
-}
-
-/* The regular files of a directory; in the archive's top level, also of
- * its subdirectories (systemd-pstore's "<id>/"). Returns 0 or -errno of
- * opening the directory. */
-static int read_dir(struct collect *c, int dirfd, const char *dir_rel,
-		    const char *subdir, bool archived)
-{
-	DIR *d = fdopendir(dirfd);
-	struct dirent *de;
-
-	if (!d) {
-		close(dirfd);
-		return -errno;
-	}
-	while ((de = readdir(d))) {
-		struct stat st;
-
-		/* pstore makes no hidden files; systemd's temporary
-		 * files are hidden. */
-		if (de->d_name[0] == '.')
-			continue;
-		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		if (S_ISREG(st.st_mode)) {
-			add_record(c, dirfd, dir_rel, subdir, de->d_name,
-				   archived);
-		} else if (S_ISDIR(st.st_mode) && archived && !subdir) {
-			int fd = openat(dirfd, de->d_name,
-					O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-						O_NOFOLLOW);
-
-			if (fd >= 0)
-				read_dir(c, fd, dir_rel, de->d_name, true);
-		}
-	}
-	closedir(d);
-	return 0;
 }
 
 /* pstore's records, then the archive's, each by name: listing order is
@@ -404,26 +347,32 @@ static int record_cmp(const void *pa, const void *pb)
 /* Returns false when a directory exists but cannot be read. */
 static bool read_records(struct collect *c)
 {
-	int fd = openat(c->root_fd, c->a.pstore_dir,
-			O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int err = fd < 0 ? -errno :
-			   read_dir(c, fd, c->a.pstore_dir, NULL, false);
+	char dents[32768];
+	struct ks_pstore_walk w = { .dir = c->a.pstore_dir,
+				    .dents = dents,
+				    .dents_cap = sizeof(dents),
+				    .visit = add_record,
+				    .arg = c };
+	int err = ks_pstore_walk(c->root_fd, &w);
 
 	if (err == -ENOENT) {
 		c->pstore_missing = true;
 	} else if (err < 0) {
-		cli_error(show_path(c, c->a.pstore_dir), "cannot list: %s",
+		cli_error(show_path(c, w.dir), "cannot list: %s",
 			  strerror(-err));
 		return false;
 	}
-	fd = openat(c->root_fd, c->a.archive_dir,
-		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	err = fd < 0 ? -errno : read_dir(c, fd, c->a.archive_dir, NULL, true);
+	/* Archived files of boots before this one were collected then. */
+	w.dir = c->a.archive_dir;
+	w.archived = true;
+	w.archive_since_s = c->boot_start_s;
+	err = ks_pstore_walk(c->root_fd, &w);
 	if (err < 0 && err != -ENOENT) {
-		cli_error(show_path(c, c->a.archive_dir), "cannot list: %s",
+		cli_error(show_path(c, w.dir), "cannot list: %s",
 			  strerror(-err));
 		return false;
 	}
+	c->archived_older = w.archived_older;
 	if (c->n_recs)
 		qsort(c->recs, c->n_recs, sizeof(*c->recs), record_cmp);
 	return true;
@@ -435,6 +384,14 @@ static bool is_log(const struct record *r)
 {
 	return r->kind == KMEMSNAP__V1__PSTORE_KIND__PSTORE_KIND_DMESG ||
 	       r->kind == KMEMSNAP__V1__PSTORE_KIND__PSTORE_KIND_CONSOLE;
+}
+
+/* Whether a and b are in the same archive subdirectory, or both in none:
+ * their names start with the same "<subdir>/", or have none. */
+static bool same_subdir(const struct record *a, const struct record *b)
+{
+	return a->file - a->name == b->file - b->name &&
+	       strncmp(a->name, b->name, (size_t)(a->file - a->name)) == 0;
 }
 
 /* systemd-pstore joins an archived group's dmesg parts into dmesg.txt:
@@ -451,9 +408,7 @@ static bool joined_part(const struct collect *c, const struct record *r)
 		const struct record *o = &c->recs[i];
 
 		if (o->archived && strcmp(o->file, "dmesg.txt") == 0 &&
-		    (o->subdir == r->subdir ||
-		     (o->subdir && r->subdir &&
-		      strcmp(o->subdir, r->subdir) == 0)))
+		    same_subdir(o, r))
 			return true;
 	}
 	return false;
@@ -968,7 +923,6 @@ static void free_collect(struct collect *c)
 	for (i = 0; i < c->n_recs; i++) {
 		free(c->recs[i].data);
 		free(c->recs[i].name);
-		free(c->recs[i].subdir);
 	}
 	free(c->recs);
 	for (i = 0; i < c->msg.n_records; i++)

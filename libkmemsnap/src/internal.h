@@ -209,6 +209,29 @@ void ks_section_pstore(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
 Kmemsnap__V1__PstoreKind ks_pstore_kind(const char *file);
 /* path made relative to a root fd: leading '/' dropped, "" is ".". */
 const char *ks_below_root(const char *path);
+
+struct stat;
+/* One pstore directory to walk, for the Pstore section and collect-boot,
+ * which must see the same records. */
+struct ks_pstore_walk {
+	const char *dir;          /* below the root */
+	bool archived;            /* systemd-pstore's archive: one level deep */
+	uint64_t archive_since_s; /* older archived files are skipped; 0: none */
+	char *dents;              /* getdents64 buffer */
+	size_t dents_cap;
+	/* A record: fd is open for reading, closed after visit returns; name
+	 * is "<file>" or "<subdir>/<file>". fd < 0 is -errno of a file or
+	 * subdirectory that could not be read ("": dir itself), st NULL. */
+	void (*visit)(void *arg, int fd, const char *name, bool archived,
+		      const struct stat *st);
+	void *arg;
+	uint32_t archived_older; /* out: archived files skipped as older */
+};
+/* Calls w->visit for each record of w->dir below root_fd: its regular
+ * files, no hidden ones, never through a symlink; in the archive, also
+ * those of its subdirectories. Returns 0, or -errno of opening w->dir.
+ * Async-signal-safe; allocates nothing. */
+int ks_pstore_walk(int root_fd, struct ks_pstore_walk *w);
 /* Fills *out from the capture options; false when they do not ask for a
  * Pstore section. The records' text may take what snap leaves of
  * message_cap, less room for what the capture adds later. */

@@ -23,13 +23,15 @@
  * (pstore_archive_since_s).
  *
  * Capture-path rules hold: directories are listed with getdents64 into the
- * line reader's buffer, files are read straight into the arena, and the
+ * line reader's buffer (collect-boot lists them with the same walk,
+ * ks_pstore_walk, so that both see the same records), files are read straight into the arena, and the
  * mirrored snapshots inside a record are counted by walking their frames,
  * not by decompressing them (that would allocate liblz4's context).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -50,9 +52,6 @@ typedef Kmemsnap__V1__PstoreRecord KsPstoreRecord;
  * report (at most ~140 KiB, oom_report.c), the crash section and the
  * watcher's history are added after this section. */
 #define MESSAGE_RESERVE_BYTES (256u << 10)
-/* systemd-pstore's "<id>" directories and names are short; longer paths
- * are none of its. */
-#define NAME_BYTES 256
 
 /* ---- finding blobs inside a record (docs/FORMAT.md) --------------------- */
 
@@ -226,7 +225,7 @@ bool ks_pstore_request(const struct kmemsnap_capture_opts *o,
 
 /* ---- reading the records ------------------------------------------------ */
 
-struct pstore_walk {
+struct pstore_fill {
 	struct ks_ctx *ctx;
 	KsPstore *out;
 	KsStatus *st;
@@ -248,25 +247,6 @@ Kmemsnap__V1__PstoreKind ks_pstore_kind(const char *file)
 	return KMEMSNAP__V1__PSTORE_KIND__PSTORE_KIND_OTHER;
 }
 
-/* "<subdir>/<file>" for an archived file in a subdirectory, else file. */
-static char *record_name(struct ks_arena *a, const char *subdir,
-			 const char *file)
-{
-	size_t slen = subdir ? strlen(subdir) : 0;
-	size_t flen = strlen(file);
-	char *name;
-
-	if (!subdir)
-		return ks_arena_strndup(a, file, flen);
-	name = ks_arena_alloc(a, slen + 1 + flen + 1);
-	if (!name)
-		return NULL;
-	memcpy(name, subdir, slen);
-	name[slen] = '/';
-	memcpy(name + slen + 1, file, flen + 1);
-	return name;
-}
-
 /* Whether fd has bytes left: a file that grew past its stat size. */
 static bool has_more(int fd)
 {
@@ -281,7 +261,7 @@ static bool has_more(int fd)
 
 /* Reads the file's text, bounded by the record limit and by what is left
  * of the budget, straight into the arena. */
-static void read_text(struct pstore_walk *w, int fd, const struct stat *sb,
+static void read_text(struct pstore_fill *w, int fd, const struct stat *sb,
 		      KsPstoreRecord *r)
 {
 	size_t want = (size_t)sb->st_size;
@@ -312,67 +292,45 @@ static void read_text(struct pstore_walk *w, int fd, const struct stat *sb,
 	r->kmemsnap_blobs = count_blobs(buf, (size_t)got);
 }
 
-/* Whether an archived file predates archive_since_s: systemd-pstore
- * keeps what it archived in earlier boots, which were collected then. Not
- * counted anywhere: the caller asked for the cut and knows what it cut
- * (collect-boot says so in the trigger detail). */
-static bool archived_before(const struct pstore_walk *w, const struct stat *sb)
+/* One record of the walk, its text read into the arena. A file that
+ * could not be read counts as a skipped line. */
+static void add_record(void *arg, int fd, const char *name, bool archived,
+		       const struct stat *sb)
 {
-	uint64_t since = w->ctx->pstore->archive_since_s;
-
-	return since &&
-	       (sb->st_mtim.tv_sec < 0 || (uint64_t)sb->st_mtim.tv_sec < since);
-}
-
-/* One regular file of dirfd as a record. A file that vanished or is not a
- * regular file (never followed through a symlink) is skipped. */
-static void add_record(struct pstore_walk *w, int dirfd, const char *subdir,
-		       const char *file, bool archived)
-{
+	struct pstore_fill *w = arg;
 	KsPstore *out = w->out;
+	const char *file = strrchr(name, '/');
 	KsPstoreRecord *r;
-	struct stat sb;
-	int fd;
 
-	fd = openat(dirfd, file,
-		    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
-		if (errno != ENOENT && errno != ELOOP)
-			w->st->lines_skipped++;
-		return;
-	}
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
-	    (archived && archived_before(w, &sb))) {
-		close(fd);
+		w->st->lines_skipped++;
 		return;
 	}
 	if (out->n_records == MAX_RECORDS) {
 		ks_status_truncated(w->st);
-		close(fd);
 		return;
 	}
 	r = ks_arena_alloc(w->ctx->arena, sizeof(*r));
 	if (r) {
 		kmemsnap__v1__pstore_record__init(r);
-		r->name = record_name(w->ctx->arena, subdir, file);
+		r->name = ks_arena_strndup(w->ctx->arena, name, strlen(name));
 	}
-	if (!r || !r->name) {
-		close(fd);
+	if (!r || !r->name)
 		return;
-	}
 	r->has_kind = true;
-	r->kind = ks_pstore_kind(file);
+	r->kind = ks_pstore_kind(file ? file + 1 : name);
 	r->has_mtime_ns = true;
-	r->mtime_ns = (uint64_t)sb.st_mtim.tv_sec * 1000000000ull +
-		      (uint64_t)sb.st_mtim.tv_nsec;
+	r->mtime_ns = (uint64_t)sb->st_mtim.tv_sec * 1000000000ull +
+		      (uint64_t)sb->st_mtim.tv_nsec;
 	r->has_size_bytes = true;
-	r->size_bytes = (uint64_t)sb.st_size;
+	r->size_bytes = (uint64_t)sb->st_size;
 	r->has_archived = archived;
 	r->archived = archived;
-	read_text(w, fd, &sb, r);
-	close(fd);
+	read_text(w, fd, sb, r);
 	out->records[out->n_records++] = r;
 }
+
+/* ---- listing the records ------------------------------------------------ */
 
 /* ".", "..", and hidden files: pstore makes none, and systemd-pstore's
  * temporary files are hidden (".#dmesg.txt..."). */
@@ -395,34 +353,76 @@ static unsigned char type_of(int dirfd, const struct dirent64 *d)
 				     DT_UNKNOWN;
 }
 
-static void walk_dir(struct pstore_walk *w, int dirfd, const char *subdir,
-		     bool archived, char *buf, size_t cap);
-
-/* An archive subdirectory "<id>/": its files are records too. */
-static void walk_subdir(struct pstore_walk *w, int dirfd, const char *name,
-			char *buf, size_t cap)
+/* Whether an archived file predates archive_since_s: systemd-pstore
+ * keeps what it archived in earlier boots, which were collected then. */
+static bool archived_before(const struct ks_pstore_walk *w,
+			    const struct stat *sb)
 {
-	int fd;
+	uint64_t since = w->archive_since_s;
 
-	if (strlen(name) >= NAME_BYTES)
+	return since &&
+	       (sb->st_mtim.tv_sec < 0 || (uint64_t)sb->st_mtim.tv_sec < since);
+}
+
+/* openat of an entry of dirfd, never through a symlink, or -1 once
+ * visited as unreadable, unless it vanished or became a symlink since it
+ * was listed. */
+static int open_entry(struct ks_pstore_walk *w, int dirfd, const char *file,
+		      const char *name, int flags)
+{
+	int fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | flags);
+
+	if (fd < 0 && errno != ENOENT && errno != ELOOP)
+		w->visit(w->arg, -errno, name, w->archived, NULL);
+	return fd;
+}
+
+/* The file of dirfd that name ends with, visited when it is a regular
+ * file (never followed through a symlink). */
+static void visit_file(struct ks_pstore_walk *w, int dirfd, const char *file,
+		       const char *name)
+{
+	struct stat sb;
+	int fd = open_entry(w, dirfd, file, name, O_NONBLOCK | O_NOCTTY);
+
+	if (fd < 0)
 		return;
-	fd = openat(dirfd, name,
-		    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		w->st->lines_skipped++;
-		return;
+	if (fstat(fd, &sb) < 0) {
+		w->visit(w->arg, -errno, name, w->archived, NULL);
+	} else if (S_ISREG(sb.st_mode)) {
+		if (w->archived && archived_before(w, &sb))
+			w->archived_older++;
+		else
+			w->visit(w->arg, fd, name, w->archived, &sb);
 	}
-	walk_dir(w, fd, name, true, buf, cap);
 	close(fd);
 }
 
-/* Lists dirfd with getdents64 into buf (opendir would malloc). In the
- * archive's top level (archived, no subdir), directories are walked with
- * the second half of the buffer. */
-static void walk_dir(struct pstore_walk *w, int dirfd, const char *subdir,
-		     bool archived, char *buf, size_t cap)
+static void walk_dir(struct ks_pstore_walk *w, int dirfd, char *name,
+		     size_t prefix, char *buf, size_t cap);
+
+/* An archive subdirectory "<id>/", whose name is in name: its files are
+ * records too. */
+static void walk_subdir(struct ks_pstore_walk *w, int dirfd, char *name,
+			char *buf, size_t cap)
 {
-	bool top_of_archive = archived && !subdir;
+	size_t len = strlen(name);
+	int fd = open_entry(w, dirfd, name, name, O_DIRECTORY);
+
+	if (fd < 0)
+		return;
+	name[len] = '/';
+	walk_dir(w, fd, name, len + 1, buf, cap);
+	close(fd);
+}
+
+/* Lists dirfd with getdents64 into buf (opendir would malloc); name holds
+ * the record names, prefix bytes of it "<subdir>/". In the archive's top
+ * level, directories are walked with the second half of the buffer. */
+static void walk_dir(struct ks_pstore_walk *w, int dirfd, char *name,
+		     size_t prefix, char *buf, size_t cap)
+{
+	bool top_of_archive = w->archived && prefix == 0;
 	size_t list_cap = top_of_archive ? cap / 2 : cap;
 	long n;
 
@@ -439,24 +439,51 @@ static void walk_dir(struct pstore_walk *w, int dirfd, const char *subdir,
 			if (is_hidden(d->d_name))
 				continue;
 			type = type_of(dirfd, d);
+			if (type != DT_REG &&
+			    !(type == DT_DIR && top_of_archive))
+				continue;
+			/* d_name is at most NAME_MAX bytes */
+			memcpy(name + prefix, d->d_name, strlen(d->d_name) + 1);
 			if (type == DT_REG)
-				add_record(w, dirfd, subdir, d->d_name,
-					   archived);
-			else if (type == DT_DIR && top_of_archive)
-				walk_subdir(w, dirfd, d->d_name, buf + list_cap,
+				visit_file(w, dirfd, d->d_name, name);
+			else
+				walk_subdir(w, dirfd, name, buf + list_cap,
 					    cap - list_cap);
 		}
 	}
-	if (n < 0)
-		w->st->lines_skipped++;
+	if (n < 0) {
+		/* the subdirectory's name, or "" */
+		name[prefix ? prefix - 1 : 0] = '\0';
+		w->visit(w->arg, -errno, name, w->archived, NULL);
+	}
+}
+
+int ks_pstore_walk(int root_fd, struct ks_pstore_walk *w)
+{
+	/* "<subdir>/<file>" */
+	char name[2 * (NAME_MAX + 1)];
+	int fd = openat(root_fd, w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	walk_dir(w, fd, name, 0, w->dents, w->dents_cap);
+	close(fd);
+	return 0;
 }
 
 void ks_section_pstore(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st)
 {
 	const struct ks_pstore_request *req = ctx->pstore;
-	struct pstore_walk w = { .ctx = ctx, .st = st };
+	struct pstore_fill fill = { .ctx = ctx, .st = st };
+	/* The archive's files older than archive_since_s are not counted
+	 * here: the caller asked for the cut and knows what it cut
+	 * (collect-boot says so in the trigger detail). */
+	struct ks_pstore_walk w = { .dents = ctx->io_buf,
+				    .dents_cap = ctx->io_cap,
+				    .visit = add_record,
+				    .arg = &fill };
 	KsPstore *out;
-	int fd, dir_err;
+	int err, dir_err;
 
 	if (!req)
 		return;
@@ -466,8 +493,8 @@ void ks_section_pstore(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st)
 	kmemsnap__v1__pstore__init(out);
 	out->status = st;
 	snap->pstore = out;
-	w.out = out;
-	w.budget = req->budget_bytes;
+	fill.out = out;
+	fill.budget = req->budget_bytes;
 	if (req->previous_boot_id)
 		out->previous_boot_id =
 			ks_arena_strndup(ctx->arena, req->previous_boot_id,
@@ -478,20 +505,14 @@ void ks_section_pstore(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st)
 		return;
 	st->path = (char *)req->dir;
 	st->has_source_bytes = true;
-	fd = openat(ctx->root_fd, req->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	dir_err = fd < 0 ? errno : 0;
-	if (fd >= 0) {
-		walk_dir(&w, fd, NULL, false, ctx->io_buf, ctx->io_cap);
-		close(fd);
-	}
-	fd = openat(ctx->root_fd, req->archive_dir,
-		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		walk_dir(&w, fd, NULL, true, ctx->io_buf, ctx->io_cap);
-		close(fd);
-	} else if (errno != ENOENT) {
+	w.dir = req->dir;
+	dir_err = -ks_pstore_walk(ctx->root_fd, &w);
+	w.dir = req->archive_dir;
+	w.archived = true;
+	w.archive_since_s = req->archive_since_s;
+	err = ks_pstore_walk(ctx->root_fd, &w);
+	if (err < 0 && err != -ENOENT)
 		st->lines_skipped++;
-	}
 	st->has_lines_skipped = st->lines_skipped > 0;
 	/* An unmounted /sys/fs/pstore is an empty sysfs directory: that reads
 	 * as no records. No directory at all is no pstore support, or a tree
