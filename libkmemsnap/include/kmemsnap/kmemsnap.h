@@ -339,7 +339,8 @@ KMEMSNAP_API void kmemsnap_crash_handler_uninstall(void);
  * - each watched v2 cgroup's memory.events (inotify): a change of oom,
  *   oom_kill, oom_group_kill, max or high, with the counters that moved;
  * - each watched v1 memory cgroup's memory.oom_control, registered through
- *   cgroup.event_control with an eventfd;
+ *   cgroup.event_control with an eventfd, which fires when the group goes
+ *   under OOM, before the kill (the counters are read again at capture);
  * - /dev/kmsg from "now" on: the kernel's OOM report, fed to an OOM parser;
  *   the snapshot of a kill carries the parsed report;
  * - timers: a baseline snapshot when the store holds none of this boot,
