@@ -202,6 +202,10 @@ void ks_section_kmemleak(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
 void ks_section_shmem(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
 void ks_section_pressure(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
 void ks_section_cgroup(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
+/* Where below root_fd the cgroup v2 hierarchy with the memory controller
+ * is mounted ("sys/fs/cgroup", or hybrid's "sys/fs/cgroup/unified"), or
+ * NULL: then memory is v1's. The section and the watcher ask alike. */
+const char *ks_cgroup_v2_memory_mount(int root_fd);
 /* Not in the table: run when a capture's options ask for it. */
 void ks_section_pstore(struct ks_ctx *ctx, KsSnapshot *snap, KsStatus *st);
 /* A pstore file's kind by its name (fs/pstore/inode.c); collect-boot

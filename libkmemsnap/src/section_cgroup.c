@@ -21,8 +21,6 @@
 typedef Kmemsnap__V1__Cgroup KsCgroup;
 typedef Kmemsnap__V1__KeyValue KsKeyValue;
 
-static const char *const v2_mounts[] = { "sys/fs/cgroup", "sys/fs/cgroup/unified" };
-
 /* True when dir holds a cgroup.controllers listing "memory". */
 static bool has_memory_controller(int root_fd, const char *dir)
 {
@@ -42,21 +40,29 @@ static bool has_memory_controller(int root_fd, const char *dir)
 	return false;
 }
 
+const char *ks_cgroup_v2_memory_mount(int root_fd)
+{
+	static const char *const v2_mounts[] = { "sys/fs/cgroup",
+						 "sys/fs/cgroup/unified" };
+	size_t i;
+
+	for (i = 0; i < sizeof(v2_mounts) / sizeof(v2_mounts[0]); i++)
+		if (has_memory_controller(root_fd, v2_mounts[i]))
+			return v2_mounts[i];
+	return NULL;
+}
+
 /* Opens the cgroup's directory; sets *version. Returns an fd or -errno. */
 static int open_cgroup(struct ks_ctx *ctx, const char *cgroup, uint32_t *version)
 {
 	char path[512];
-	const char *base = "sys/fs/cgroup/memory";
-	size_t i, blen, clen;
+	const char *base = ks_cgroup_v2_memory_mount(ctx->root_fd);
+	size_t blen, clen;
 	int fd;
 
-	*version = 1;
-	for (i = 0; i < sizeof(v2_mounts) / sizeof(v2_mounts[0]); i++)
-		if (has_memory_controller(ctx->root_fd, v2_mounts[i])) {
-			base = v2_mounts[i];
-			*version = 2;
-			break;
-		}
+	*version = base ? 2 : 1;
+	if (!base)
+		base = "sys/fs/cgroup/memory";
 	while (*cgroup == '/')
 		cgroup++;
 	blen = strlen(base);

@@ -1048,23 +1048,6 @@ static bool join(char *out, const char *a, const char *b, const char *c)
 	return true;
 }
 
-/* Whether a v2 hierarchy at mount has the memory controller enabled. */
-static bool v2_has_memory(const char *mount)
-{
-	char path[PATH_BYTES], buf[256];
-	const char *p = buf, *tok;
-	size_t len;
-	long n;
-
-	if (!join(path, mount, "/cgroup.controllers", ""))
-		return false;
-	n = ks_read_small(AT_FDCWD, path, buf, sizeof(buf));
-	while (n > 0 && ks_next_token(&p, &tok, &len))
-		if (ks_token_is(tok, len, "memory"))
-			return true;
-	return false;
-}
-
 static int add_v2(struct kmemsnap_watcher *w, struct cgroup_watch *cg,
 		  const char *mount, const char *group)
 {
@@ -1161,23 +1144,20 @@ static bool normalize_group(char *out, const char *in)
  * sys/fs/cgroup/unified), else v1's memory hierarchy. */
 static void add_cgroup(struct kmemsnap_watcher *w, const char *given)
 {
-	static const char *const v2_mounts[] = { "/sys/fs/cgroup",
-						 "/sys/fs/cgroup/unified" };
+	const char *v2 = ks_cgroup_v2_memory_mount(w->rec->root_fd);
 	struct cgroup_watch *cg = &w->cg[w->n_cg];
 	char group[PATH_BYTES], mount[PATH_BYTES];
 	int err = -ENOENT;
-	size_t i;
 
 	cg->fd = cg->wd = cg->efd = -1;
 	if (!normalize_group(group, given)) {
 		setup_problem(w, given, -ENAMETOOLONG);
 		return;
 	}
-	for (i = 0; i < 2 && err == -ENOENT; i++)
-		if (join(mount, w->root, v2_mounts[i], "") &&
-		    v2_has_memory(mount))
-			err = add_v2(w, cg, mount, group);
-	if (err == -ENOENT)
+	if (v2)
+		err = join(mount, w->root, "/", v2) ? add_v2(w, cg, mount, group)
+						    : -ENAMETOOLONG;
+	else
 		err = add_v1(w, cg, group, (uint32_t)w->n_cg);
 	if (err < 0) {
 		setup_problem(w, cg->path[0] ? cg->path : given, err);
