@@ -150,14 +150,14 @@ static void on_hup(int sig)
 	kmemsnap_watcher_stop(running);
 }
 
-static bool parse_seconds(const char *prog, const char *opt, const char *arg,
-			  bool zero_is_never, uint32_t *out)
+/* --period: seconds, 0 for none. */
+static bool parse_period(const char *prog, const char *arg, uint32_t *out)
 {
 	uint32_t v;
 
-	if (!cli_parse_u32(prog, opt, arg, 0, 100u * 24 * 3600, &v))
+	if (!cli_parse_u32(prog, "--period", arg, 0, 100u * 24 * 3600, &v))
 		return false;
-	*out = v == 0 && zero_is_never ? KMEMSNAP_WATCH_NEVER : v;
+	*out = v == 0 ? KMEMSNAP_WATCH_NEVER : v;
 	return true;
 }
 
@@ -184,7 +184,7 @@ static int parse_numeric(int c, const char *prog, struct watch_args *a)
 
 	switch (c) {
 	case OPT_PERIOD:
-		return parse_seconds(prog, "--period", optarg, true, &w->period_s);
+		return parse_period(prog, optarg, &w->period_s);
 	case OPT_BASELINE_DELAY:
 		return cli_parse_u32(prog, "--baseline-delay", optarg, 1, 24 * 3600,
 				     &w->baseline_delay_s);
