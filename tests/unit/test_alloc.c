@@ -194,7 +194,7 @@ static void test_capture_to_store_allocates_nothing(void)
 	static struct roots r;
 	KMEMSNAP_OPTS(kmemsnap_store_opts, sopts, .max_files = 4, .create = 1);
 	char dir[] = "/tmp/kmemsnap-alloc-XXXXXX";
-	char name[KMEMSNAP_STORE_NAME_MAX], cmd[64];
+	char name[KMEMSNAP_STORE_NAME_MAX];
 	struct kmemsnap_store *store = NULL;
 	int errs[MAX_ROOTS][CAPTURES_PER_ROOT];
 	int pruned;
@@ -220,8 +220,7 @@ static void test_capture_to_store_allocates_nothing(void)
 	CHECK_EQ_U(pruned, 0);
 	kmemsnap_store_close(store);
 	close_roots(&r);
-	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", dir);
-	CHECK(system(cmd) == 0);
+	tl_remove_tree(dir);
 }
 
 /* Feeding the OOM parser (the watcher does it from its poll loop, maybe
@@ -324,8 +323,7 @@ static void test_capture_pstore_allocates_nothing(void)
 	CHECK_EQ_U(kmemsnap_blob_extract(blob, len, NULL, 0, &info), -ENOBUFS);
 	CHECK(info.message_bytes > 10333 + 877 + 1845);
 	kmemsnap_recorder_free(rec);
-	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", dir);
-	CHECK(system(cmd) == 0);
+	tl_remove_tree(dir);
 }
 
 int main(void)

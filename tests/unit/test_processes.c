@@ -471,7 +471,6 @@ static void mkdirs(const char *dir, const char *rel)
 static void test_odd_tree(void)
 {
 	char dir[] = "/tmp/kmemsnap-proc-XXXXXX";
-	char cmd[128];
 	static char groups[100 << 10];
 	static char status14[sizeof(groups) + 128];
 	const char *pids[] = { "proc", "proc/10", "proc/12", "proc/13",
@@ -529,8 +528,7 @@ static void test_odd_tree(void)
 			CHECK(!o->top[2]->has_oom_score_adj);
 		}
 	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	CHECK(system(cmd) == 0);
+	tl_remove_tree(dir);
 }
 
 /* No proc/ at all: the section is unavailable and says where it looked. */

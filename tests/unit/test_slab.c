@@ -660,10 +660,7 @@ static void make_sysfs_root(char *root, char *slab, size_t cap)
 
 static void remove_tree(const char *root)
 {
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	CHECK(system(cmd) == 0);
+	tl_remove_tree(root);
 }
 
 /* Unparsable attribute files are counted and leave their field unset; a

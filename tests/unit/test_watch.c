@@ -179,7 +179,7 @@ static void test_watcher_options(void)
 	}
 	kmemsnap_store_close(store);
 	kmemsnap_recorder_free(rec);
-	rmdir(dir);
+	tl_remove_tree(dir);
 }
 
 struct event_log {
@@ -221,19 +221,6 @@ static int count_files(const char *dir, const char *suffix)
 	if (d)
 		closedir(d);
 	return n;
-}
-
-static void remove_all(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	while (d && (e = readdir(d)))
-		if (e->d_name[0] != '.')
-			unlinkat(dirfd(d), e->d_name, 0);
-	if (d)
-		closedir(d);
-	rmdir(dir);
 }
 
 static uint64_t now_ms(void)
@@ -290,7 +277,7 @@ static void test_dispatch_allocates_nothing(void)
 	kmemsnap_watcher_free(w);
 	kmemsnap_store_close(store);
 	kmemsnap_recorder_free(rec);
-	remove_all(dir);
+	tl_remove_tree(dir);
 }
 
 /* ---- cgroup v2 memory.events in a test tree ------------------------------ */
@@ -468,13 +455,7 @@ static void test_memory_events_v2(void)
 		CHECK(ks_read_small(AT_FDCWD, path, text, sizeof(text)) > 0);
 		CHECK(strncmp(text, "some avg10", 10) == 0);
 	}
-	remove_all(store_dir);
-	{
-		char cmd[700];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-		CHECK(system(cmd) == 0);
-	}
+	tl_remove_tree(root);
 }
 
 int main(void)

@@ -52,6 +52,10 @@ int tl_summary(void);
 /* Path below $KMEMSNAP_FIXTURES (tests/fixtures); static buffer. */
 const char *tl_fixture(const char *rel);
 
+/* Removes dir and everything below it (rm -rf, without a shell) and
+ * checks that it went. */
+void tl_remove_tree(const char *dir);
+
 /* Captures below root with the given recorder options (NULL: defaults) and
  * decodes the result. The snapshot lives until the next call. */
 KsSnapshot *tl_capture(const char *root,
